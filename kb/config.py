@@ -1,0 +1,158 @@
+"""All configuration in one place, read from ``KB_*`` environment variables.
+
+Design choices:
+- One frozen dataclass, built by ``Settings.from_env()``; every other module receives a
+  ``Settings`` instead of reading the environment itself, so tests can build one directly
+  and nothing depends on import-time globals.
+- Defaults make the product work offline on one machine: an embedded Chroma under
+  ``KB_DATA_DIR``, models in the user's cache dir, the corpus in ``./corpus`` with the
+  shared mirror beside the project when it exists.
+- Setting ``KB_CHROMA_URL`` switches to a Chroma server; nothing else changes.
+- When every model is local we force Hugging Face's offline mode in-process: without it,
+  loading a local model waits on network time-outs (20 s instead of 5 s on these machines).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from platformdirs import user_cache_dir, user_data_dir
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_NAME = "civsam-kb"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the product cannot use; the message names the variable."""
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else default
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _default_mirror() -> Path | None:
+    candidate = PROJECT_ROOT.parent / "shared" / "corpus"
+    return candidate if candidate.is_dir() else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where things live.
+    data_dir: Path = field(default_factory=lambda: Path(user_data_dir(APP_NAME)))
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    corpus_mirror: Path | None = field(default_factory=_default_mirror)
+    models_dir: Path = field(default_factory=lambda: Path(user_cache_dir(APP_NAME)) / "models")
+
+    # Models: a packaged recipe name, a local path, or a Hugging Face id.
+    embed_model: str = "multilingual-e5-small"
+    llm_model: str = "qwen2.5-coder-1.5b-instruct-q4km"
+    embed_batch: int = 16
+
+    # Store: embedded by default; a URL switches to a Chroma server.
+    chroma_url: str | None = None
+    chroma_token: str | None = None
+    collection_prefix: str = "civsam"
+
+    # Ingest.
+    chunk_words: int = 100
+    download_missing: bool = True
+    download_timeout_s: float = 30.0
+    max_file_mb: int = 50
+    max_pages: int = 2000
+    repair_threshold: float = 0.08
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        base = cls()
+        mirror_raw = os.environ.get("KB_CORPUS_MIRROR")
+        if mirror_raw is None:
+            mirror = base.corpus_mirror
+        elif mirror_raw == "":
+            mirror = None  # explicitly disabled
+        else:
+            mirror = Path(mirror_raw).expanduser()
+        settings = replace(
+            base,
+            data_dir=_env_path("KB_DATA_DIR", base.data_dir),
+            corpus_dir=_env_path("KB_CORPUS_DIR", base.corpus_dir),
+            corpus_mirror=mirror,
+            models_dir=_env_path("KB_MODELS_DIR", base.models_dir),
+            embed_model=os.environ.get("KB_EMBED_MODEL") or base.embed_model,
+            llm_model=os.environ.get("KB_LLM_MODEL") or base.llm_model,
+            embed_batch=_env_int("KB_EMBED_BATCH", base.embed_batch, minimum=1),
+            chroma_url=os.environ.get("KB_CHROMA_URL") or None,
+            chroma_token=os.environ.get("KB_CHROMA_TOKEN") or None,
+            collection_prefix=os.environ.get("KB_COLLECTION_PREFIX") or base.collection_prefix,
+            chunk_words=_env_int("KB_CHUNK_WORDS", base.chunk_words, minimum=20),
+            download_missing=_env_bool("KB_DOWNLOAD_MISSING", base.download_missing),
+            download_timeout_s=_env_float("KB_DOWNLOAD_TIMEOUT_S", base.download_timeout_s),
+            max_file_mb=_env_int("KB_MAX_FILE_MB", base.max_file_mb, minimum=1),
+            max_pages=_env_int("KB_MAX_PAGES", base.max_pages, minimum=1),
+            repair_threshold=_env_float("KB_REPAIR_THRESHOLD", base.repair_threshold),
+            host=os.environ.get("KB_HOST") or base.host,
+            port=_env_int("KB_PORT", base.port, minimum=1),
+        )
+        return settings
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    def describe(self) -> dict[str, str]:
+        """Settings as strings, for `kb config` and logs (the token is masked)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "chroma_token" and value:
+                value = "***"
+            out[f.name] = "" if value is None else str(value)
+        return out
+
+
+def set_offline_mode() -> None:
+    """Keep Hugging Face libraries from reaching for the hub when models are local."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
