@@ -67,6 +67,13 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = os.environ.get(name) or default
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 def _default_mirror() -> Path | None:
     candidate = PROJECT_ROOT.parent / "shared" / "corpus"
     return candidate if candidate.is_dir() else None
@@ -85,6 +92,15 @@ class Settings:
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4km"
     embed_batch: int = 16
 
+    # LLM: local llama.cpp by default; a URL switches to an OpenAI-compatible server.
+    llm_url: str | None = None
+    llm_api_key: str | None = None
+    llm_remote_model: str = "local"
+    llm_timeout_s: float = 60.0
+    llm_max_tokens: int = 400
+    llm_context: int = 4096
+    llm_threads: int = 2
+
     # Store: embedded by default; a URL switches to a Chroma server.
     chroma_url: str | None = None
     chroma_token: str | None = None
@@ -97,6 +113,11 @@ class Settings:
     max_file_mb: int = 50
     max_pages: int = 2000
     repair_threshold: float = 0.08
+
+    # Questions and retrieval.
+    max_question_chars: int = 2000
+    top_k: int = 5
+    answer_mode: str = "llm"  # llm | extractive
 
     # Serving.
     host: str = "127.0.0.1"
@@ -121,6 +142,13 @@ class Settings:
             embed_model=os.environ.get("KB_EMBED_MODEL") or base.embed_model,
             llm_model=os.environ.get("KB_LLM_MODEL") or base.llm_model,
             embed_batch=_env_int("KB_EMBED_BATCH", base.embed_batch, minimum=1),
+            llm_url=os.environ.get("KB_LLM_URL") or None,
+            llm_api_key=os.environ.get("KB_LLM_API_KEY") or None,
+            llm_remote_model=os.environ.get("KB_LLM_REMOTE_MODEL") or base.llm_remote_model,
+            llm_timeout_s=_env_float("KB_LLM_TIMEOUT_S", base.llm_timeout_s),
+            llm_max_tokens=_env_int("KB_LLM_MAX_TOKENS", base.llm_max_tokens, minimum=16),
+            llm_context=_env_int("KB_LLM_CONTEXT", base.llm_context, minimum=512),
+            llm_threads=_env_int("KB_LLM_THREADS", base.llm_threads, minimum=1),
             chroma_url=os.environ.get("KB_CHROMA_URL") or None,
             chroma_token=os.environ.get("KB_CHROMA_TOKEN") or None,
             collection_prefix=os.environ.get("KB_COLLECTION_PREFIX") or base.collection_prefix,
@@ -130,6 +158,9 @@ class Settings:
             max_file_mb=_env_int("KB_MAX_FILE_MB", base.max_file_mb, minimum=1),
             max_pages=_env_int("KB_MAX_PAGES", base.max_pages, minimum=1),
             repair_threshold=_env_float("KB_REPAIR_THRESHOLD", base.repair_threshold),
+            max_question_chars=_env_int("KB_MAX_QUESTION_CHARS", base.max_question_chars, minimum=10),
+            top_k=_env_int("KB_TOP_K", base.top_k, minimum=1),
+            answer_mode=_choice("KB_ANSWER_MODE", base.answer_mode, ("llm", "extractive")),
             host=os.environ.get("KB_HOST") or base.host,
             port=_env_int("KB_PORT", base.port, minimum=1),
         )
@@ -144,7 +175,7 @@ class Settings:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "chroma_token" and value:
+            if f.name in ("chroma_token", "llm_api_key") and value:
                 value = "***"
             out[f.name] = "" if value is None else str(value)
         return out

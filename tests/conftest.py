@@ -79,3 +79,20 @@ def kb_env(settings: Settings) -> dict[str, str]:
     env.update(KB_DATA_DIR=str(settings.data_dir), KB_CORPUS_DIR=str(settings.corpus_dir),
                KB_CORPUS_MIRROR=str(settings.corpus_mirror), KB_DOWNLOAD_MISSING="false")
     return env
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an index of the plan and SOU 2019:56's two summaries, built once per session."""
+    from ingest.index import ingest
+
+    root = tmp_path_factory.mktemp("small-index")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    shutil.copy(PLAN_FILE, corpus / PLAN_FILE.name)
+    (corpus / "sources.toml").write_text(SMALL_MANIFEST, encoding="utf-8")
+    settings = replace(Settings(), data_dir=root / "data", corpus_dir=corpus, corpus_mirror=SHARED,
+                       download_missing=False, answer_mode="extractive")
+    report = ingest(settings, log=lambda m: None, progress=False)
+    assert report.ok, report.summary()
+    return settings

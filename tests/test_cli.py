@@ -63,3 +63,46 @@ def test_models_list_json(tmp_path: Path) -> None:
     rows = {r["name"]: r for r in json.loads(out.stdout)}
     assert rows["multilingual-e5-small"]["present"] and rows["multilingual-e5-small"]["default_for"] == ["embedding"]
     assert not rows["qwen2.5-coder-1.5b-instruct-q4km"]["present"]
+
+
+def _env_for(settings) -> dict:  # noqa: ANN001
+    return dict(os.environ, KB_DATA_DIR=str(settings.data_dir), KB_CORPUS_DIR=str(settings.corpus_dir),
+                KB_CORPUS_MIRROR=str(settings.corpus_mirror), KB_ANSWER_MODE="extractive")
+
+
+def test_retrieve_json_and_batch(small_index, tmp_path: Path) -> None:
+    import json
+
+    env = _env_for(small_index)
+    out = kb("retrieve", "Vad är social ekonomi?", "--k", "3", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) == {"question", "language", "hits"} and data["language"] == "sv" and len(data["hits"]) == 3
+    assert set(data["hits"][0]) == {"rank", "score", "doc_id", "title", "kind", "page", "section", "text"}
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "a", "question": "What is the social economy?"}\n{"id": "b", "question": ""}\n',
+                     encoding="utf-8")
+    out = kb("retrieve", "--batch", str(batch), "--k", "2", env=env)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["a", "b"]
+    assert lines[0]["language"] == "en" and len(lines[0]["hits"]) == 2
+    assert "error" in lines[1] and out.returncode == 1
+
+
+def test_ask_json_and_batch(small_index, tmp_path: Path) -> None:
+    import json
+
+    env = _env_for(small_index)
+    out = kb("ask", "Hur definieras social ekonomi?", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"question", "language", "answer", "refused", "citations", "timings"} <= set(data)
+    assert set(data["timings"]) == {"retrieve_s", "first_token_s", "total_s"}
+    assert data["citations"] and {"n", "doc_id", "title", "page", "section", "quote", "text", "url"} <= set(data["citations"][0])
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": 1, "question": "Vem vann fotbolls-VM 2022?"}\n', encoding="utf-8")
+    out = kb("ask", "--batch", str(batch), env=env)
+    line = json.loads(out.stdout)
+    assert line["id"] == 1 and line["refused"] is True
+    out = kb("ask", "x" * 3000, env=env)
+    assert out.returncode == 2 and "för lång" in out.stderr and "Traceback" not in out.stderr

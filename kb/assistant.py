@@ -1,0 +1,187 @@
+"""``kb.Assistant``: the one object the app, the CLI and the evaluation talk to.
+
+Design choices:
+- It owns the loaded pieces (store, embedder, retriever) so they load once per process.
+- Questions are validated here, once, with messages in the asker's language: the app and
+  the CLI only display them.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Iterator
+
+from kb.config import Settings
+from kb.retrieval import Passage, Retriever
+from kb.text import guess_language
+
+
+class QuestionError(ValueError):
+    """The question cannot be used; ``str(exc)`` is a message for the user, in their language."""
+
+
+def clean_question(question: str, settings: Settings) -> tuple[str, str]:
+    """Normalise a question and detect its language; raise ``QuestionError`` if unusable."""
+    if not isinstance(question, str):
+        raise QuestionError("Frågan måste vara text. / The question must be text.")
+    text = "".join(c if unicodedata.category(c)[0] != "C" or c in "\n\t" else " " for c in question)
+    text = text.encode("utf-8", "replace").decode("utf-8").strip()
+    language = guess_language(text) if text else "sv"
+    if not text:
+        raise QuestionError("Skriv en fråga. / Please type a question.")
+    if len(text) > settings.max_question_chars:
+        if language == "en":
+            raise QuestionError(f"The question is too long ({len(text)} characters; at most {settings.max_question_chars}). "
+                                "Please shorten it.")
+        raise QuestionError(f"Frågan är för lång ({len(text)} tecken; högst {settings.max_question_chars}). Korta ner den.")
+    return " ".join(text.split()), language
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.retriever = Retriever(self.settings)
+        self._backend = None
+
+    def retrieve(self, question: str, k: int | None = None, filters: dict | None = None) -> tuple[str, list[Passage]]:
+        """(language, passages) for a question; raises ``QuestionError`` for unusable input."""
+        text, language = clean_question(question, self.settings)
+        return language, self.retriever.retrieve(text, k=k or self.settings.top_k, filters=filters, language=language)
+
+    # The LLM is loaded on first use; ``mode`` "extractive" never loads it.
+    def _llm(self):  # noqa: ANN202
+        if self._backend is None:
+            from kb.llm import load_llm
+
+            self._backend = load_llm(self.settings)
+        return self._backend
+
+    def ask_stream(self, question: str, history: list[dict] | None = None, filters: dict | None = None,
+                   mode: str | None = None) -> Iterator[dict]:
+        """Yield events: ``sources`` (passages, first), ``token`` (answer text), ``answer`` (verified, last).
+
+        ``mode``: "llm" (default when a model is configured) or "extractive".
+        """
+        from kb import answer as A
+
+        t0 = time.perf_counter()
+        text, language = clean_question(question, self.settings)
+        query, previous = condense(text, history)
+        if previous and len(text.split()) <= 3:
+            language = guess_language(previous) if guess_language(text) != "en" else language
+        passages = self.retriever.retrieve(query, k=self.settings.top_k, filters=filters, language=language)
+        result = A.Answer(question=text, language=language, passages=passages)
+        result.timings = {"retrieve_s": time.perf_counter() - t0, "first_token_s": None, "total_s": None}
+        yield {"type": "sources", "passages": passages, "language": language}
+
+        mode = mode or self.settings.answer_mode
+        if not A.confident(passages):
+            result.refused = True
+            result.answer = A.refusal_text(language, text, self.cited_only)
+            result.backend = "none"
+            yield from self._finish(result, t0, stream_text=True)
+            return
+
+        scored = A.score_sentences(query, language, passages, self.retriever.embedder)
+        if mode == "extractive":
+            result.answer, result.citations = A.extractive_answer(text, language, passages, scored)
+            result.backend = "extractive"
+            yield from self._finish(result, t0, stream_text=True)
+            return
+
+        context, refs = A.build_context(scored, passages)
+        asked = f"{text} ({previous})" if previous else text
+        messages = [{"role": "system", "content": A.SYSTEM_PROMPT},
+                    {"role": "user", "content": A.user_message(asked, language, context)}]
+        pieces: list[str] = []
+        try:
+            backend = self._llm()
+            result.backend = backend.name
+            held = ""
+            for piece in backend.stream_chat(messages, max_tokens=self.settings.llm_max_tokens):
+                if result.timings["first_token_s"] is None:
+                    result.timings["first_token_s"] = time.perf_counter() - t0
+                pieces.append(piece)
+                held += piece
+                # hold back text while it could still be the refusal marker
+                if A.REFUSAL_MARKER.startswith(held.strip()[: len(A.REFUSAL_MARKER)]) and len(held.strip()) < len(A.REFUSAL_MARKER):
+                    continue
+                if A.REFUSAL_MARKER in held:
+                    continue
+                yield {"type": "token", "text": held}
+                held = ""
+        except Exception as exc:  # noqa: BLE001 - any backend failure falls back to extraction
+            from kb.llm import LLMError
+
+            if not isinstance(exc, LLMError):
+                raise
+            result.notices.append(A.text_for(language, "fallback_notice") + f" ({exc})")
+            result.answer, result.citations = A.extractive_answer(text, language, passages, scored)
+            result.backend = "extractive"
+            yield {"type": "notice", "text": result.notices[-1]}
+            yield from self._finish(result, t0, stream_text=True)
+            return
+        raw = "".join(pieces).strip()
+        if A.REFUSAL_MARKER in raw and len(raw.replace(A.REFUSAL_MARKER, "").strip()) < 20:
+            result.refused = True
+            result.answer = A.refusal_text(language, text, self.cited_only)
+            yield from self._finish(result, t0, stream_text=True)
+            return
+        verified, citations, removed = A.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
+                                                       self.retriever.embedder)
+        result.removed_claims = removed
+        if not verified:
+            result.refused = True
+            result.answer = A.refusal_text(language, text, self.cited_only)
+        else:
+            result.answer, result.citations = verified, citations
+            if removed:
+                result.notices.append(A.text_for(language, "removed_notice").format(n=len(removed)))
+        yield from self._finish(result, t0, stream_text=False)
+
+    def _finish(self, result, t0: float, stream_text: bool) -> Iterator[dict]:  # noqa: ANN001
+        if stream_text:
+            if result.timings["first_token_s"] is None:
+                result.timings["first_token_s"] = time.perf_counter() - t0
+            yield {"type": "token", "text": result.answer}
+        result.timings["total_s"] = time.perf_counter() - t0
+        yield {"type": "answer", "answer": result}
+
+    def ask(self, question: str, history: list[dict] | None = None, filters: dict | None = None,
+            mode: str | None = None):  # noqa: ANN201 - kb.answer.Answer
+        """The whole answer at once (consumes ``ask_stream``)."""
+        final = None
+        for event in self.ask_stream(question, history, filters, mode):
+            if event["type"] == "answer":
+                final = event["answer"]
+        return final
+
+    @property
+    def cited_only(self) -> list:
+        from kb.manifest import load_manifest
+
+        return [s for s in load_manifest(self.settings.corpus_dir) if not s.has_text]
+
+
+# --------------------------------------------------------------------------- answering
+
+FOLLOW_UP_STARTS = ("och ", "men ", "vad gäller", "hur är det med", "hur blir det med", "än ", "what about", "how about",
+                    "and ", "but ", "what of ", "same for")
+FOLLOW_UP_ENDS = (" då", " then", " too", " också")
+
+
+def condense(question: str, history: list[dict] | None) -> tuple[str, str | None]:
+    """(retrieval query, previous question) for a follow-up; unchanged when it stands alone.
+
+    A short question or one with a follow-up cue ("och finansieringen då?", "what about the
+    roles?") is read together with the previous user question, which carries the topic.
+    """
+    previous = next((m["content"] for m in reversed(history or []) if m.get("role") == "user" and m.get("content")), None)
+    if not previous:
+        return question, None
+    lowered = question.casefold().rstrip(" ?!.")
+    if (len(question.split()) <= 5 or lowered.startswith(FOLLOW_UP_STARTS)
+            or (lowered.endswith(FOLLOW_UP_ENDS) and len(question.split()) <= 12)):
+        return f"{question} {previous}", previous
+    return question, None
