@@ -54,15 +54,16 @@ def summarise(rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=12, help="questions per language (spread over topics)")
+    parser.add_argument("--n", type=int, default=12, help="answerable questions per language (spread over topics)")
     parser.add_argument("--extractive", action="store_true")
     args = parser.parse_args()
     questions = load_questions()
     subset = []
-    for lang in ("sv", "en"):
-        mine = [q for q in questions if q.lang == lang]
+    for lang in ("sv", "en"):  # answerable ones spread over topics, and every unanswerable one
+        mine = [q for q in questions if q.lang == lang and q.answerable]
         step = max(1, len(mine) // args.n)
         subset += mine[::step][: args.n]
+    subset += [q for q in questions if not q.answerable]
     assistant = Assistant()
     rows = []
     for q in subset:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kb.embeddings import Embedder
 from kb.manifest import Source
 from kb.retrieval import Passage, expand_english, tokens
@@ -286,6 +288,14 @@ def support(claim: str, sentence: str, passage_text: str, cosine: float | None) 
     return min(1.0, score)
 
 
+def _supporting(claim: str, numbers: list[int], refs: list[Ref], passages: list[Passage],
+                sims: np.ndarray | None) -> list[int]:
+    """The source numbers among ``numbers`` whose sentence supports ``claim``."""
+    return [n for n in numbers
+            if support(claim, refs[n - 1].sentence, passages[refs[n - 1].passage].text,
+                       float(sims[n - 1]) if sims is not None else None) >= 0.5]
+
+
 def verify_answer(answer: str, refs: list[Ref], passages: list[Passage],
                   embedder: Embedder | None) -> tuple[str, list[Citation], list[str]]:
     """Keep the claims their sources support; return (answer, citations in order of use, removed claims).
@@ -293,8 +303,8 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage],
     A claim citing source numbers is checked against those sentences; a claim citing nothing
     must be supported by some source sentence (stricter) and is then cited to it. Short
     connective sentences ("Ja.", "These include:") carry no checkable content: they are kept
-    only between supported claims and never carry a citation. A claim citing nothing is
-    cited to the sentences that support it, or removed.
+    only between supported claims and never carry a citation. A claim citing nothing, or
+    citing the wrong number, is cited to the sentences that do support it, or removed.
     """
     claims = [c for c in split_claims(answer) if _bare(c.sentence)]
     substantive = [c for c in claims if len(tokens(_bare(c.sentence))) >= MIN_CLAIM_WORDS]
@@ -312,14 +322,11 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage],
             kept.append(bare)
             continue
         cited = [n for n in claim.cites if 1 <= n <= len(refs)]
-        targets = cited or list(range(1, len(refs) + 1))
-        need = 0.5
-        good = []
-        for n in targets:
-            ref = refs[n - 1]
-            cos = float(cosines[id(claim)][n - 1]) if cosines is not None else None
-            if support(bare, ref.sentence, passages[ref.passage].text, cos) >= need:
-                good.append(n)
+
+        sims = cosines[id(claim)] if cosines is not None else None
+        # the cited sentences first; a true claim with a wrong number is re-cited to its source
+        good = (_supporting(bare, cited, refs, passages, sims)
+                or _supporting(bare, [n for n in range(1, len(refs) + 1) if n not in cited], refs, passages, sims))
         if not good:
             removed.append(bare)
             continue

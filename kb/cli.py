@@ -176,78 +176,80 @@ def _parse_filters(args: argparse.Namespace) -> dict | None:
     return filters or None
 
 
-def cmd_retrieve(args: argparse.Namespace) -> int:
-    from kb.assistant import Assistant, QuestionError
+def _each_question(args: argparse.Namespace, answer) -> int:  # noqa: ANN001 - answer: (question) -> (data, show)
+    """Run ``answer`` on the one question or on each line of ``--batch``; print JSON or text.
 
-    assistant = Assistant(_settings())
-    filters = _parse_filters(args)
+    Batch mode writes one JSON line per question (with its id) and keeps going past bad
+    questions, which get an "error" line and make the exit status 1.
+    """
+    from kb.assistant import QuestionError
+
     if not args.batch and args.question is None:
         raise UserError("give a QUESTION or --batch FILE.jsonl")
     items = _read_batch(args.batch) if args.batch else [{"id": None, "question": args.question}]
     status = 0
     for item in items:
         try:
-            language, passages = assistant.retrieve(item["question"], k=args.k, filters=filters)
+            data, show = answer(item["question"])
         except QuestionError as exc:
             if not args.batch:
                 raise UserError(str(exc)) from exc
             print(json.dumps({"id": item.get("id"), "question": item["question"], "error": str(exc)}, ensure_ascii=False))
             status = 1
             continue
-        result = {"question": item["question"], "language": language, "hits": [p.to_json() for p in passages]}
-        if args.batch:
-            print(json.dumps({"id": item.get("id"), **result}, ensure_ascii=False), flush=True)
-        elif args.json:
-            print(json.dumps(result, ensure_ascii=False, indent=2))
-        else:
-            if not passages:
-                print("Inga träffar. / No passages found. (Is the index built? Run `kb ingest`.)")
-            for p in passages:
-                print(f"[{p.rank}] {p.short_title} — {p.location()}  (score {p.score:.4f})")
-                print("    " + p.text[:400].replace("\n", " ") + ("…" if len(p.text) > 400 else ""))
-    return status
-
-
-def cmd_ask(args: argparse.Namespace) -> int:
-    from kb.assistant import Assistant, QuestionError
-
-    assistant = Assistant(_settings())
-    filters = _parse_filters(args)
-    mode = "extractive" if args.extractive else None
-    if not args.batch and args.question is None:
-        raise UserError("give a QUESTION or --batch FILE.jsonl")
-    items = _read_batch(args.batch) if args.batch else [{"id": None, "question": args.question}]
-    status = 0
-    for item in items:
-        try:
-            if args.batch or args.json:
-                result = assistant.ask(item["question"], filters=filters, mode=mode)
-            else:
-                result = None
-                for event in assistant.ask_stream(item["question"], filters=filters, mode=mode):
-                    if event["type"] == "answer":
-                        result = event["answer"]
-        except QuestionError as exc:
-            if not args.batch:
-                raise UserError(str(exc)) from exc
-            print(json.dumps({"id": item.get("id"), "question": item["question"], "error": str(exc)}, ensure_ascii=False))
-            status = 1
-            continue
-        data = result.to_json()
         if args.batch:
             print(json.dumps({"id": item.get("id"), **data}, ensure_ascii=False), flush=True)
         elif args.json:
             print(json.dumps(data, ensure_ascii=False, indent=2))
         else:
+            show()
+    return status
+
+
+def cmd_retrieve(args: argparse.Namespace) -> int:
+    from kb.assistant import Assistant
+
+    assistant = Assistant(_settings())
+    filters = _parse_filters(args)
+
+    def answer(question: str) -> tuple[dict, object]:
+        language, passages = assistant.retrieve(question, k=args.k, filters=filters)
+
+        def show() -> None:
+            if not passages:
+                print("Inga träffar. / No passages found. (Is the index built? Run `kb ingest`.)")
+            for p in passages:
+                print(f"[{p.rank}] {p.short_title} — {p.location()}  (score {p.score:.4f})")
+                print("    " + p.text[:400].replace("\n", " ") + ("…" if len(p.text) > 400 else ""))
+
+        return {"question": question, "language": language, "hits": [p.to_json() for p in passages]}, show
+
+    return _each_question(args, answer)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from kb.assistant import Assistant
+
+    assistant = Assistant(_settings())
+    filters = _parse_filters(args)
+    mode = "extractive" if args.extractive else None
+
+    def answer(question: str) -> tuple[dict, object]:
+        result = assistant.ask(question, filters=filters, mode=mode)
+
+        def show() -> None:
             print(result.answer)
             for notice in result.notices:
                 print(f"\n({notice})")
             if result.citations:
                 print()
-                for c in result.citations:
-                    where = ", ".join(x for x in (f"s. {c.page}" if c.page else "", c.section) if x)
-                    print(f"[{c.n}] {c.title}{' — ' + where if where else ''}\n    ”{c.quote}”\n    {c.url}")
-    return status
+            for c in result.citations:
+                where = ", ".join(x for x in (f"s. {c.page}" if c.page else "", c.section) if x)
+                print(f"[{c.n}] {c.title}{' — ' + where if where else ''}\n    ”{c.quote}”\n    {c.url}")
+
+        return result.to_json(), show
+
+    return _each_question(args, answer)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -287,24 +289,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("retrieve", help="the passages that best answer QUESTION (hybrid search)")
-    p.add_argument("question", nargs="?")
+    def question_parser(name: str, help_text: str):  # noqa: ANN202 - the options retrieve and ask share
+        q = sub.add_parser(name, help=help_text)
+        q.add_argument("question", nargs="?")
+        q.add_argument("--json", action="store_true")
+        q.add_argument("--batch", metavar="FILE.jsonl", help='one {"id", "question"} per line; one JSON line out each')
+        q.add_argument("--kind", nargs="+", help="only these document kinds (plan, sou, …)")
+        q.add_argument("--doc-id", dest="doc_id", nargs="+", help="only these documents")
+        q.add_argument("--topic", nargs="+", help="only passages whose section path contains this")
+        return q
+
+    p = question_parser("retrieve", "the passages that best answer QUESTION (hybrid search)")
     p.add_argument("--k", type=int, default=10, help="number of passages (default 10)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id", "question"} per line; one JSON line out each')
-    p.add_argument("--kind", nargs="+", help="only these document kinds (plan, sou, …)")
-    p.add_argument("--doc-id", dest="doc_id", nargs="+", help="only these documents")
-    p.add_argument("--topic", nargs="+", help="only passages whose section path contains this")
     p.set_defaults(func=cmd_retrieve)
 
-    p = sub.add_parser("ask", help="a grounded, cited answer to QUESTION")
-    p.add_argument("question", nargs="?")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id", "question"} per line; one JSON line out each')
+    p = question_parser("ask", "a grounded, cited answer to QUESTION")
     p.add_argument("--extractive", action="store_true", help="no LLM: quote the best supporting sentences")
-    p.add_argument("--kind", nargs="+", help="only these document kinds (plan, sou, …)")
-    p.add_argument("--doc-id", dest="doc_id", nargs="+", help="only these documents")
-    p.add_argument("--topic", nargs="+", help="only passages whose section path contains this")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("repair-text", help="repair OCR-damaged Swedish in FILE and print it")
