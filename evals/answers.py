@@ -22,7 +22,7 @@ def grade(q: Question, result) -> dict:  # noqa: ANN001 - kb.answer.Answer
     return {
         "id": q.id, "lang": q.lang, "answerable": q.answerable, "refused": result.refused,
         "refusal_right": result.refused == (not q.answerable),
-        "language_right": result.refused or guess_language(_strip_quotes(result.answer)) == q.lang,
+        "language_right": guess_language(_strip_quotes(result.answer)) == q.lang,
         "key_facts": sum(facts) / len(facts) if facts else None,
         "evidence_cited": any(is_relevant(q, c.text) for c in result.citations) if q.answerable else None,
         "first_token_s": result.timings.get("first_token_s"), "total_s": result.timings.get("total_s"),

@@ -126,8 +126,19 @@ class Answer:
 # --------------------------------------------------------------------------- sentences
 
 
+_ABBREVIATION_END = re.compile(r"\b(prop|skr|jfr|bl\.a|t\.ex|m\.m|dvs|ca|resp|nr|kap|s|e\.g|i\.e|etc|govt)\.$",
+                               re.IGNORECASE)
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """Sentences (and list lines); no split after abbreviations such as "Prop." or "bl.a."."""
+    out: list[str] = []
+    for piece in (p.strip() for p in _SENTENCE.split(text) if p and p.strip()):
+        if out and _ABBREVIATION_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 @dataclass

@@ -28,8 +28,12 @@ _EN_WORDS = frozenset(["the", "and", "of", "to", "is", "in", "that", "for", "on"
 
 
 def guess_language(text: str) -> str:
-    """'sv' or 'en' by function words; Swedish letters decide a tie (the corpus is mostly Swedish)."""
-    words = re.findall(r"[a-zåäöé]+", text.casefold())
-    sv = sum(w in _SV_WORDS for w in words) + 1.5 * sum(any(c in "åäö" for c in w) for w in words)
+    """'sv' or 'en' by function words, plus lower-case words with å/ä/ö (capitalised ones are
+    often Swedish place names in English questions: "Örebro", "Göteborg"). Ties go to Swedish,
+    the corpus's language."""
+    raw = re.findall(r"[A-Za-zÅÄÖÉåäöé]+", text)
+    words = [w.casefold() for w in raw]
+    swedish_letters = sum(1 for w in raw if w[:1].islower() and any(c in "åäö" for c in w))
+    sv = sum(w in _SV_WORDS for w in words) + 1.5 * swedish_letters
     en = sum(w in _EN_WORDS for w in words)
     return "en" if en > sv else "sv"

@@ -1,0 +1,36 @@
+"""Folding and language detection, which every layer relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.text import fold, guess_language
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("Kan vår förening få stöd för ett internationellt projekt?", "sv"),
+    ("Vad är social ekonomi?", "sv"),
+    ("och finansieringen då?", "sv"),
+    ("Hur blir vädret i Örebro på lördag?", "sv"),
+    ("What about the roles?", "en"),
+    ("Who won the football match between Örebro SK and IFK Göteborg last weekend?", "en"),
+    ("How many members does the largest sports club in Örebro have?", "en"),
+    ("What does the plan say about civilsamhället?", "en"),
+    ("Does the plan mention föreningsbidrag?", "en"),
+    ("foreningsstod i orebro lan", "sv"),
+])
+def test_guess_language(text: str, lang: str) -> None:
+    assert guess_language(text) == lang
+
+
+def test_fold() -> None:
+    assert fold("Örebro  LÄN\nsamhället") == "orebro lan samhallet"
+    assert fold("Idéburen") == "ideburen"
+
+
+def test_sentences_do_not_split_after_abbreviations() -> None:
+    from kb.answer import split_sentences
+
+    text = "Regeringen lade fram Prop. 2009/10:55 om civilsamhället. Den tar bl.a. upp dialog. Nästa mening."
+    assert split_sentences(text) == ["Regeringen lade fram Prop. 2009/10:55 om civilsamhället.",
+                                     "Den tar bl.a. upp dialog.", "Nästa mening."]
