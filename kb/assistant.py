@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from kb.config import Settings
+from kb.llm import LLMError
 from kb.retrieval import Passage, Retriever
 from kb.text import guess_language
 
@@ -104,18 +105,11 @@ class Assistant:
                     result.timings["first_token_s"] = time.perf_counter() - t0
                 pieces.append(piece)
                 held += piece
-                # hold back text while it could still be the refusal marker
-                if A.REFUSAL_MARKER.startswith(held.strip()[: len(A.REFUSAL_MARKER)]) and len(held.strip()) < len(A.REFUSAL_MARKER):
-                    continue
-                if A.REFUSAL_MARKER in held:
-                    continue
+                if A.REFUSAL_MARKER.startswith(held.strip()) or A.REFUSAL_MARKER in held:
+                    continue  # could still be (or is) the refusal marker: never show it
                 yield {"type": "token", "text": held}
                 held = ""
-        except Exception as exc:  # noqa: BLE001 - any backend failure falls back to extraction
-            from kb.llm import LLMError
-
-            if not isinstance(exc, LLMError):
-                raise
+        except LLMError as exc:  # the backend is down, failed or timed out: fall back to extraction
             result.notices.append(A.text_for(language, "fallback_notice") + f" ({exc})")
             result.answer, result.citations = A.extractive_answer(text, language, passages, scored)
             result.backend = "extractive"
