@@ -27,7 +27,7 @@ import numpy as np
 
 from kb.embeddings import Embedder
 from kb.manifest import Source
-from kb.retrieval import Passage, expand_english, tokens
+from kb.retrieval import Passage, query_tokens, tokens
 from kb.text import fold
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(•A-ZÅÄÖÉ0-9])|\n+")
@@ -151,9 +151,7 @@ class Scored:
 def score_sentences(question: str, language: str, passages: list[Passage], embedder: Embedder,
                     per_passage: int = 3) -> list[Scored]:
     """The most question-relevant sentences of each passage (embedding + word overlap)."""
-    q_tokens = set(tokens(question))
-    if language == "en":
-        q_tokens |= set(tokens(" ".join(expand_english(question))))
+    q_tokens = set(query_tokens(question, language))
     candidates: list[tuple[int, str]] = []
     for i, p in enumerate(passages):
         sentences = [s for s in split_sentences(p.text) if len(s) >= _MIN_SENTENCE_CHARS] or [p.text.strip()]
@@ -292,7 +290,7 @@ def support(claim: str, sentence: str, passage_text: str, cosine: float | None) 
     if not _numbers(claim) <= _numbers(passage_text) | {""}:
         return 0.0
     words = set(tokens(claim))
-    overlap = len(words & set(tokens(sentence + " " + passage_text))) / (len(words) or 1)
+    overlap = len(words & set(tokens(passage_text))) / (len(words) or 1)  # the sentence is part of the passage
     score = 0.5 * overlap / SUPPORT_OVERLAP
     if cosine is not None and cosine >= SUPPORT_COSINE:
         score = max(score, 0.5 + (cosine - SUPPORT_COSINE))

@@ -153,9 +153,8 @@ class Assistant:
 
     @property
     def cited_only(self) -> list:
-        from kb.manifest import load_manifest
-
-        return [s for s in load_manifest(self.settings.corpus_dir) if not s.has_text]
+        """Documents the manifest names without text (read once, with the manifest, by the retriever)."""
+        return self.retriever.cited_only
 
 
 # --------------------------------------------------------------------------- answering

@@ -120,6 +120,14 @@ def swedish_terms_query(question: str) -> str:
     return " ".join(text.split())
 
 
+def query_tokens(question: str, language: str) -> list[str]:
+    """The question's search tokens; an English question also gets its glossary's Swedish terms."""
+    out = tokens(question)
+    if language == "en":
+        out += tokens(" ".join(expand_english(question)))
+    return out
+
+
 @lru_cache(maxsize=1)
 def _stemmer():  # noqa: ANN202
     import Stemmer
@@ -227,6 +235,7 @@ class Retriever:
         self._lexical_key: tuple[str, ...] | None = None
         self._lock = threading.Lock()
         sources = load_manifest(settings.corpus_dir)
+        self.cited_only = [s for s in sources if not s.has_text]  # named and linked in refusals
         self.parts = {s.id: s.part for s in sources}
         self.document_names = _document_names(sources)
 
@@ -279,10 +288,7 @@ class Retriever:
                     dense_sim[i] = max(dense_sim.get(i, 0.0), 1.0 - hit.distance)
                     fused[i] = fused.get(i, 0.0) + weights["dense_sv"] / (RRF_K + rank)
 
-        query_tokens = tokens(question)
-        if language == "en":
-            query_tokens += tokens(" ".join(expand_english(question)))
-        for rank, (i, score) in enumerate(lex.search(query_tokens, CANDIDATES, allowed), 1):
+        for rank, (i, score) in enumerate(lex.search(query_tokens(question, language), CANDIDATES, allowed), 1):
             bm25_score[i] = score
             fused[i] = fused.get(i, 0.0) + weights["bm25"] / (RRF_K + rank)
 
