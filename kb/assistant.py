@@ -8,12 +8,15 @@ Design choices:
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator
 
 from kb.config import Settings
 from kb.llm import LLMError
+from kb.queue import GenerationQueue, QueueFull, QueueTimeout
 from kb.retrieval import Passage, Retriever
 from kb.text import guess_language
 
@@ -44,23 +47,35 @@ class Assistant:
         self.settings = settings or Settings.from_env()
         self.retriever = Retriever(self.settings)
         self._backend = None
+        self._llm_lock = threading.Lock()
+        self.queue = GenerationQueue(self.settings.llm_concurrency, self.settings.queue_size,
+                                     self.settings.queue_timeout_s)
 
     def retrieve(self, question: str, k: int | None = None, filters: dict | None = None) -> tuple[str, list[Passage]]:
         """(language, passages) for a question; raises ``QuestionError`` for unusable input."""
         text, language = clean_question(question, self.settings)
         return language, self.retriever.retrieve(text, k=k or self.settings.top_k, filters=filters, language=language)
 
+    def warm(self) -> None:
+        """Load the models now (in a background thread at app start) so the first question is quick."""
+        self.retriever.retrieve("civilsamhälle", k=1, language="sv")
+        if self.settings.answer_mode == "llm":
+            with contextlib.suppress(LLMError):  # reported when a question needs it; extraction still works
+                self._llm()
+
     # The LLM is loaded on first use; ``mode`` "extractive" never loads it.
     def _llm(self):  # noqa: ANN202
-        if self._backend is None:
-            from kb.llm import load_llm
+        with self._llm_lock:  # two first questions at once must not load two models
+            if self._backend is None:
+                from kb.llm import load_llm
 
-            self._backend = load_llm(self.settings)
+                self._backend = load_llm(self.settings)
         return self._backend
 
     def ask_stream(self, question: str, history: list[dict] | None = None, filters: dict | None = None,
                    mode: str | None = None) -> Iterator[dict]:
-        """Yield events: ``sources`` (passages, first), ``token`` (answer text), ``answer`` (verified, last).
+        """Yield events: ``sources`` (passages, first), ``queue`` (position while waiting for the LLM),
+        ``token`` (answer text), ``notice``, and ``answer`` (verified, last).
 
         ``mode``: "llm" (default when a model is configured) or "extractive".
         """
@@ -97,20 +112,26 @@ class Assistant:
                     {"role": "user", "content": A.user_message(asked, language, context)}]
         pieces: list[str] = []
         try:
-            backend = self._llm()
-            result.backend = backend.name
-            held = ""
-            for piece in backend.stream_chat(messages, max_tokens=self.settings.llm_max_tokens):
-                if result.timings["first_token_s"] is None:
-                    result.timings["first_token_s"] = time.perf_counter() - t0
-                pieces.append(piece)
-                held += piece
-                if A.REFUSAL_MARKER.startswith(held.strip()) or A.REFUSAL_MARKER in held:
-                    continue  # could still be (or is) the refusal marker: never show it
-                yield {"type": "token", "text": held}
+            with self.queue.slot() as positions:
+                for position in positions:
+                    yield {"type": "queue", "position": position}
+                backend = self._llm()
+                result.backend = backend.name
                 held = ""
-        except LLMError as exc:  # the backend is down, failed or timed out: fall back to extraction
-            result.notices.append(A.text_for(language, "fallback_notice") + f" ({exc})")
+                for piece in backend.stream_chat(messages, max_tokens=self.settings.llm_max_tokens):
+                    if result.timings["first_token_s"] is None:
+                        result.timings["first_token_s"] = time.perf_counter() - t0
+                    pieces.append(piece)
+                    held += piece
+                    if A.REFUSAL_MARKER.startswith(held.strip()) or A.REFUSAL_MARKER in held:
+                        continue  # could still be (or is) the refusal marker: never show it
+                    yield {"type": "token", "text": held}
+                    held = ""
+        except (LLMError, QueueFull, QueueTimeout) as exc:  # down, failed, timed out or busy: extract instead
+            if isinstance(exc, LLMError):
+                result.notices.append(A.text_for(language, "fallback_notice") + f" ({exc})")
+            else:
+                result.notices.append(A.text_for(language, "busy_notice"))
             result.answer, result.citations = A.extractive_answer(text, language, passages, scored)
             result.backend = "extractive"
             yield {"type": "notice", "text": result.notices[-1]}

