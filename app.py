@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -305,7 +306,7 @@ def build_app(settings: Settings, assistant=None) -> gr.Blocks:  # noqa: ANN001 
 
     # ------------------------------------------------------------------ API for programs (and the load test)
 
-    def ask_api(question: str):  # noqa: ANN202
+    def ask_api(question: str) -> Iterator[dict]:
         """Answer a question: yields events (sources, queue position, the final answer as JSON)."""
         try:
             for event in assistant.ask_stream(question):

@@ -178,7 +178,7 @@ def admin_app_server(small_index: Settings, tmp_path_factory: pytest.TempPathFac
     """The app with an admin password and the small 0.5B LLM (answers really stream)."""
     server = AppServer(small_index, tmp_path_factory.mktemp("admin-app"), KB_ADMIN_PASSWORD=ADMIN_PASSWORD,
                        KB_ANSWER_MODE="llm", KB_LLM_MODEL="qwen2.5-coder-0.5b-instruct", KB_LLM_MAX_TOKENS="120",
-                       KB_ADMIN_MAX_ATTEMPTS="3", KB_ADMIN_LOCKOUT_S="60")
+                       KB_ADMIN_MAX_ATTEMPTS="3", KB_ADMIN_LOCKOUT_S="60", KB_QUEUE_TIMEOUT_S="45")
     yield server
     server.stop()
 
