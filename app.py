@@ -44,7 +44,7 @@ CSS = """
 .kb-more summary { cursor: pointer; margin: .3rem 0 .6rem 0; }
 .kb-empty { opacity: .75; }
 #kb-sources { max-height: 75vh; overflow-y: auto; }
-@media (max-width: 700px) { #kb-sources { max-height: none; } }
+@media (max-width: 700px) { #kb-sources { max-height: none; } #kb-top { flex-direction: column; } }
 """
 
 # Citation links jump to their card (scrolling the sources panel) and flash it.
@@ -327,7 +327,7 @@ def build_app(settings: Settings, assistant=None) -> gr.Blocks:  # noqa: ANN001 
     has_index = bool(ledger())
     with gr.Blocks(title="Civsam KB", fill_width=True) as app:
         session = gr.State(new_session)
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="kb-top"):
             header = gr.Markdown(f"# {ui('sv', 'title')}\n{ui('sv', 'intro')}", elem_id="kb-header")
             language = gr.Radio(choices=[(name, code) for code, name in LANGUAGES.items()], value="sv",
                                 label=ui("sv", "language_label"), elem_id="kb-language", scale=0, min_width=200)

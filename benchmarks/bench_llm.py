@@ -3,7 +3,7 @@
     KB_MODELS_DIR=/tmp/kbmodels python benchmarks/bench_llm.py [--rounds 2] [--max-tokens 120]
 
 Uses the configured model (default Qwen2.5-Coder-1.5B Q4_K_M), ``KB_LLM_CONTEXT`` and
-``KB_LLM_THREADS``. The prompt is ~900 tokens: a ~250-token system prompt, three passages
+``KB_LLM_THREADS``, ``KB_LLM_BATCH_THREADS``. The prompt is ~900 tokens: a ~250-token system prompt, three passages
 of the plan (~600 tokens) and a question. Each round starts with a system prompt the cache has never
 seen (a fresh tag at its start), so the first call is cold; the second call keeps that
 system prompt and changes passages and question; the third keeps system prompt and
@@ -91,7 +91,8 @@ def main() -> None:
         sys.exit("bench_llm measures the local llama.cpp backend; unset KB_LLM_URL")
     backend.timeout_s = 600
     print(f"model: {backend.model_path}")
-    print(f"context {settings.llm_context}, threads {settings.llm_threads}; loaded in {time.perf_counter() - t0:.1f} s")
+    print(f"context {settings.llm_context}, threads {settings.llm_threads} generating, "
+          f"{settings.llm_batch_threads} reading the prompt; loaded in {time.perf_counter() - t0:.1f} s")
     header = (f"{'call':<40} {'TTFT s':>7} {'total s':>8} {'prompt tok':>10} {'cached':>7} {'evaluated':>9} "
               f"{'prompt tok/s':>12} {'gen tok':>7} {'gen tok/s':>9}")
     print(header)

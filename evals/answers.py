@@ -1,55 +1,21 @@
 """Answer quality on (a subset of) the development questions, with the real LLM.
 
-Per question: refused or not (and whether it should be), answer language, key facts found
-(a group counts when any of its phrasings occurs in the folded answer), whether the evidence
-passage is among the citations, and the timings. ``python -m evals.answers [--n 12] [--extractive]``
+Prints one graded JSON line per question and a summary (``evals.grading``, ``evals.metrics``).
+``python -m evals.answers [--n 12] [--extractive]``; ``kb eval`` does the same with a report
+and the baseline beside it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 
-from evals.dataset import Question, is_relevant, load_questions
+from evals.dataset import load_questions
+from evals.grading import grade_answer as grade
+from evals.metrics import answer_summary
 from kb.assistant import Assistant
-from kb.text import fold, guess_language
 
-
-def grade(q: Question, result) -> dict:  # noqa: ANN001 - kb.answer.Answer
-    folded = fold(result.answer)
-    facts = [any(fold(p) in folded for p in group) for group in q.key_facts]
-    return {
-        "id": q.id, "lang": q.lang, "answerable": q.answerable, "refused": result.refused,
-        "refusal_right": result.refused == (not q.answerable),
-        "language_right": guess_language(_strip_quotes(result.answer)) == q.lang,
-        "key_facts": sum(facts) / len(facts) if facts else None,
-        "evidence_cited": any(is_relevant(q, c.text) for c in result.citations) if q.answerable else None,
-        "first_token_s": result.timings.get("first_token_s"), "total_s": result.timings.get("total_s"),
-        "answer": result.answer, "removed": result.removed_claims,
-    }
-
-
-def _strip_quotes(text: str) -> str:
-    import re
-
-    return re.sub(r"[”\"“].*?[”\"“]", " ", text)
-
-
-def summarise(rows: list[dict]) -> dict:
-    answerable = [r for r in rows if r["answerable"]]
-    unanswerable = [r for r in rows if not r["answerable"]]
-    facts = [r["key_facts"] for r in answerable if r["key_facts"] is not None and not r["refused"]]
-    firsts = sorted(r["first_token_s"] for r in rows if r["first_token_s"] is not None)
-    return {
-        "n": len(rows),
-        "key_fact_recall": round(statistics.mean(facts), 3) if facts else None,
-        "evidence_cited": round(sum(bool(r["evidence_cited"]) for r in answerable) / (len(answerable) or 1), 3),
-        "unanswerable_refused": round(sum(r["refused"] for r in unanswerable) / (len(unanswerable) or 1), 3),
-        "answerable_refused": round(sum(r["refused"] for r in answerable) / (len(answerable) or 1), 3),
-        "language_right": round(sum(r["language_right"] for r in rows) / (len(rows) or 1), 3),
-        "first_token_s_median": round(statistics.median(firsts), 2) if firsts else None,
-    }
+__all__ = ["grade", "main"]
 
 
 def main() -> None:
@@ -70,7 +36,7 @@ def main() -> None:
         result = assistant.ask(q.question, mode="extractive" if args.extractive else None)
         rows.append(grade(q, result))
         print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
-    print(json.dumps(summarise(rows), ensure_ascii=False))
+    print(json.dumps(answer_summary(rows)["overall"], ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,15 @@ Design choices:
   under versioned ids, the ledger upsert commits them, old ones are deleted afterwards.
   Chunks are written batch by batch, so an interrupted run resumes where it stopped: ids
   already present for the same version are not embedded again.
-- One document failing (missing, unreadable, too large) is reported and skipped; the rest
-  ingest, and whatever was indexed for it before stays.
+- One document failing (missing, unreadable, too large, too slow to read) is reported and
+  skipped; the rest ingest, and whatever was indexed for it before stays. A changed file that
+  is damaged (pages that cannot be read) does not replace a good indexed version either: the
+  old version is kept and the report says so. A new damaged file is indexed as far as it can
+  be read, with the reason in the report.
+- Documents are read in a limited worker process (``ingest.sandbox``), so a hostile file
+  costs at most ``KB_MAX_DOC_SECONDS`` and ``KB_MAX_PARSE_MB`` and cannot hang the run.
+- A document whose text was cut by ``KB_MAX_PAGE_CHARS`` gets a version that includes that
+  limit, so raising the limit re-indexes it and nothing else.
 - OCR repair runs for documents the manifest marks as OCR and for any whose text looks
   damaged; the repaired text is what is indexed, cited and shown.
 - One ingest at a time per data directory (a file lock), so two runs cannot interleave.
@@ -28,14 +35,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.chunk import Chunk, chunk_document
+from ingest.chunk import SECTION_SEPARATOR, Chunk, chunk_document
 from ingest.load import LoadedDocument, LoadError, load_document
+from ingest.sandbox import LoadWorker
 from kb.config import Settings
-from kb.manifest import Source, load_manifest, locate
+from kb.manifest import Source, load_sources, locate
 from kb.store import Store
 from kb.text import guess_language
 
-PIPELINE_VERSION = "1"  # bump when loading/chunking changes in a way that alters chunks
+PIPELINE_VERSION = "2"  # bump when loading, chunking or the embedded text changes (2: innermost heading only)
 
 Log = Callable[[str], None]
 
@@ -54,6 +62,8 @@ class DocReport:
     seconds: float = 0.0
     reason: str = ""
     repair: dict | None = None
+    warnings: list[str] = field(default_factory=list)  # what was left out, cut or repaired
+    kept_previous: bool = False  # failed, and the version indexed before is still served
 
 
 @dataclass
@@ -74,7 +84,7 @@ class IngestReport:
         for d in self.docs:
             detail = f"{d.chunks} chunks" + (f", {d.pages} pages" if d.pages else "")
             if d.status in ("missing", "failed"):
-                detail = d.reason
+                detail = d.reason + ("; the version indexed before is kept" if d.kept_previous else "")
             elif d.status == "removed":
                 detail = "removed from the index"
             lines.append(f"  {d.status:<9} {d.doc_id:<22} {detail}")
@@ -83,6 +93,7 @@ class IngestReport:
                 unresolved = ", ".join(r.get("unresolved", [])[:15])
                 lines.append(f"            OCR repair: {r.get('changed', 0)} of {r.get('tokens', 0)} words changed"
                              + (f"; unresolved: {unresolved}" if unresolved else ""))
+            lines += [f"            note: {w}" for w in d.warnings]
         totals = ", ".join(f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "missing", "failed") if self.count(s))
         lines.append(f"Ingest finished in {self.seconds:.1f} s: {totals or 'nothing to do'}.")
         return "\n".join(lines)
@@ -135,7 +146,8 @@ def _download(source: Source, settings: Settings, log: Log) -> Path | None:
 
 def load_source(path: Path, source: Source, settings: Settings) -> tuple[LoadedDocument, dict | None]:
     """Load a document, repairing OCR damage when the manifest says so or the text shows it."""
-    kwargs = dict(page_mode=source.pages, max_bytes=settings.max_file_mb * 1_000_000, max_pages=settings.max_pages)
+    kwargs = dict(page_mode=source.pages, max_bytes=settings.max_file_mb * 1_000_000, max_pages=settings.max_pages,
+                  max_page_chars=settings.max_page_chars, max_chars=settings.max_doc_chars)
     if not source.ocr:
         doc = load_document(path, **kwargs)
         from ingest.repair import damage_rate
@@ -161,10 +173,15 @@ def load_source(path: Path, source: Source, settings: Settings) -> tuple[LoadedD
 
 
 def embedding_text(source: Source, chunk: Chunk) -> str:
-    """What the embedding model sees: where the passage sits, then the passage."""
+    """What the embedding model sees: the document and the passage's own heading, then the passage.
+
+    Only the innermost heading, not the whole section path: in the SOU full texts the path
+    ("5 Förslag … › 5.2 Hinder … › 5.2.4 Regelverket … › Vem ska …") was a quarter of all
+    tokens embedded, and embedding time is proportional to tokens. BM25 still indexes the path.
+    """
     head = source.display_title()
     if chunk.section:
-        head += " — " + chunk.section
+        head += " — " + chunk.section.split(SECTION_SEPARATOR)[-1]
     return f"{head}\n{chunk.text}"
 
 
@@ -190,10 +207,13 @@ def ingest(settings: Settings, log: Log = _stderr, progress: bool = True, only: 
         report.orphans_removed = store.delete_orphans()
         if report.orphans_removed:
             log(f"cleaned up {report.orphans_removed} chunks left by an interrupted run")
-        sources = [s for s in load_manifest(settings.corpus_dir) if s.has_text and (only is None or s.id in only)]
+        sources = [s for s in load_sources(settings.corpus_dir, settings.data_dir)
+                   if s.has_text and (only is None or s.id in only)]
         ledger = store.ledger()
-        for n, source in enumerate(sources, 1):
-            report.docs.append(_ingest_one(source, n, len(sources), settings, store, ledger.get(source.id), log, progress))
+        with LoadWorker(settings) as loader:
+            for n, source in enumerate(sources, 1):
+                report.docs.append(_ingest_one(source, n, len(sources), settings, store, ledger.get(source.id), log,
+                                               progress, loader))
         if only is None:
             wanted = {s.id for s in sources}
             for doc_id, meta in sorted(ledger.items()):
@@ -204,8 +224,13 @@ def ingest(settings: Settings, log: Log = _stderr, progress: bool = True, only: 
     return report
 
 
+def cut_version(version: str, settings: Settings) -> str:
+    """The version of a document whose text a limit cut: changes when the limit does."""
+    return hashlib.sha256(f"{version}|page_chars={settings.max_page_chars}".encode()).hexdigest()[:20]
+
+
 def _ingest_one(source: Source, n: int, total: int, settings: Settings, store: Store,
-                committed: dict | None, log: Log, progress: bool) -> DocReport:
+                committed: dict | None, log: Log, progress: bool, loader: LoadWorker | None = None) -> DocReport:
     t0 = time.monotonic()
     label = f"[{n}/{total}] {source.id}"
     path, tried = locate(source, settings.corpus_dir, settings.corpus_mirror)
@@ -214,18 +239,37 @@ def _ingest_one(source: Source, n: int, total: int, settings: Settings, store: S
     if path is None:
         where = ", ".join(str(p) for p in tried) or "nowhere"
         log(f"{label}: MISSING — {source.file} not found (looked in {where})")
-        return DocReport(source.id, source.title, "missing", reason=f"file {source.file} not found")
-    data = path.read_bytes()
+        return DocReport(source.id, source.title, "missing", reason=f"file {source.file} not found",
+                         kept_previous=committed is not None)
+    kept = committed is not None
+
+    def failed(reason: str) -> DocReport:
+        log(f"{label}: FAILED — {reason}" + ("; the version indexed before is kept" if kept else ""))
+        return DocReport(source.id, source.title, "failed", reason=reason, kept_previous=kept)
+
+    try:
+        size = path.stat().st_size
+        if size > settings.max_file_mb * 1_000_000:  # before reading it all into memory to hash it
+            return failed(f"{path.name}: {size / 1e6:.1f} MB, more than the limit of {settings.max_file_mb} MB "
+                          "(KB_MAX_FILE_MB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        return failed(f"{path.name}: cannot be read ({exc.strerror or exc})")
     version = document_version(data, source, settings)
-    if committed and committed.get("version") == version:
+    if committed and committed.get("version") in (version, cut_version(version, settings)):
         log(f"{label}: unchanged")
         return DocReport(source.id, source.title, "unchanged", int(committed.get("chunks", 0)),
                          int(committed.get("pages", 0)), time.monotonic() - t0)
     try:
-        doc, repair = load_source(path, source, settings)
+        doc, repair = loader.load(path, source) if loader else load_source(path, source, settings)
     except LoadError as exc:
-        log(f"{label}: FAILED — {exc}")
-        return DocReport(source.id, source.title, "failed", reason=str(exc))
+        return failed(str(exc))
+    if doc.damaged and committed and not committed.get("damaged"):  # a good version is not replaced by a damaged one
+        return failed(f"{path.name}: damaged: " + "; ".join(doc.warnings))
+    if doc.cut:
+        version = cut_version(version, settings)
+    for warning in doc.warnings:
+        log(f"{label}: note — {warning}")
     _, chunks = chunk_document(doc, settings.chunk_words)
     language = source.language or guess_language(doc.text[:20000])
     ids = [f"{source.id}:{version}:{c.index:05d}" for c in chunks]
@@ -240,12 +284,12 @@ def _ingest_one(source: Source, n: int, total: int, settings: Settings, store: S
         "doc_id": source.id, "version": version, "title": source.title, "short_title": source.display_title(),
         "kind": source.kind, "language": language, "date": source.date, "url": source.url,
         "file": path.name, "chunks": len(chunks), "pages": pages, "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "ocr_repaired": repair is not None,
+        "ocr_repaired": repair is not None, "damaged": doc.damaged,
     }
     store.commit_document(source.id, meta)
     store.delete_other_versions(source.id, version)
     return DocReport(source.id, source.title, status, len(chunks), pages, time.monotonic() - t0,
-                     repair=repair)
+                     repair=repair, warnings=doc.warnings)
 
 
 def _embed_and_store(source: Source, version: str, chunks: list[Chunk], ids: list[str], todo: list[int],

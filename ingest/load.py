@@ -16,16 +16,27 @@ Design choices:
   (a line starting with a single space begins a new page) when the manifest says so.
 - OCR repair is passed in as a function and applied to the raw text before structure is
   read, so headings and page markers are found in repaired text.
-- Limits (file size, pages) are explicit and raise ``LoadError`` with a reason a user can act on.
+- Limits (file size, pages, characters per document) are explicit and raise ``LoadError`` with a
+  reason a user can act on. Damage that leaves most of a document usable does not: an
+  unreadable PDF page is left out, a page with an absurd amount of text (hidden text, garbage)
+  is cut at ``max_page_chars``, a few bytes of broken UTF-8 are replaced; each is recorded in
+  ``LoadedDocument.warnings`` for the ingest report. Time and memory limits are not here: a
+  parser stuck inside pypdf cannot police itself, so ``ingest.sandbox`` runs loading in a
+  limited worker process.
+- pypdf (>= 6.16.1) already refuses the classic bombs: streams that inflate past 75 MB,
+  self-referencing objects, cyclic page trees. We rely on that and turn its errors and its
+  repair warnings into reasons.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -68,6 +79,9 @@ class LoadedDocument:
     blocks: list[Block]
     pages: int = 0  # 0 when the format has no pages
     title: str | None = None  # from the document itself (h1, PDF metadata)
+    warnings: list[str] = field(default_factory=list)  # what was left out or repaired, for the report
+    damaged: bool = False  # parts of the file could not be read
+    cut: bool = False  # text was left out because of a limit (KB_MAX_PAGE_CHARS)
 
     @property
     def text(self) -> str:
@@ -232,23 +246,58 @@ def assign_levels(blocks: list[Block], base: int = 1) -> None:
 
 
 def load_text(path: Path, repair: Repair | None = None, page_mode: str | None = None) -> LoadedDocument:
-    text = decode_text(path.read_bytes(), path.name)
+    text, notes = decode_text_report(path.read_bytes(), path.name)
     if repair:
         text = repair(text)
     blocks = parse_plain(text, page_mode)
     pages = max((b.page_end or 0 for b in blocks), default=0)
-    return LoadedDocument(blocks, pages)
+    return LoadedDocument(blocks, pages, warnings=notes)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+MAX_CONTROL_SHARE = 0.01  # more control characters than this: binary data, not text
+MAX_BAD_UTF8_SHARE = 0.001  # up to 1 broken byte in 1,000: UTF-8 with a few bad bytes, not another encoding
 
 
 def decode_text(data: bytes, name: str) -> str:
-    if b"\x00" in data[:4096]:
-        raise LoadError(f"{name}: looks like a binary file, not text")
-    for encoding in ("utf-8-sig", "cp1252"):
+    return decode_text_report(data, name)[0]
+
+
+def decode_text_report(data: bytes, name: str) -> tuple[str, list[str]]:
+    """The text of a file and notes on how it was decoded; ``LoadError`` when it is not text.
+
+    UTF-8 first (with or without a BOM), UTF-16 when a BOM says so, then Windows-1252 (old
+    Swedish files). A file that is UTF-8 except for a few broken bytes (two files joined, a
+    cut download) stays UTF-8 with the bytes replaced, rather than turning every å into "Ã¥".
+    """
+    notes: list[str] = []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode(encoding)
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+            raise LoadError(f"{name}: marked as UTF-16 text but not valid UTF-16") from None
+    elif b"\x00" in data[:4096]:
+        raise LoadError(f"{name}: looks like a binary file, not text (if it is UTF-16 without a byte-order "
+                        "mark, save it as UTF-8)")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            lenient = data.decode("utf-8", "replace").lstrip("\ufeff")
+            bad = lenient.count("\ufffd") - data.count("\ufffd".encode())
+            multibyte = sum(1 for c in lenient if ord(c) > 127) - bad
+            if bad <= max(3, MAX_BAD_UTF8_SHARE * len(data)) and multibyte > bad:
+                text = lenient
+                notes.append(f"{bad} byte(s) were not valid UTF-8 and were replaced by \ufffd")
+            else:
+                try:
+                    text = data.decode("cp1252")
+                except UnicodeDecodeError:
+                    text = data.decode("latin-1")
+    controls = len(_CONTROL.findall(text))
+    if controls > MAX_CONTROL_SHARE * len(text):
+        raise LoadError(f"{name}: does not look like text ({controls} control characters); save it as UTF-8 text")
+    return text, notes
 
 
 # --------------------------------------------------------------------------- markdown
@@ -257,7 +306,7 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 def load_markdown(path: Path, repair: Repair | None = None) -> LoadedDocument:
-    text = decode_text(path.read_bytes(), path.name)
+    text, notes = decode_text_report(path.read_bytes(), path.name)
     if repair:
         text = repair(text)
     blocks: list[Block] = []
@@ -284,7 +333,7 @@ def load_markdown(path: Path, repair: Repair | None = None) -> LoadedDocument:
             flush()
     flush()
     title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    return LoadedDocument(blocks, 0, title)
+    return LoadedDocument(blocks, 0, title, warnings=notes)
 
 
 # --------------------------------------------------------------------------- html
@@ -331,7 +380,7 @@ class _HTMLBlocks(HTMLParser):
 
 
 def load_html(path: Path, repair: Repair | None = None) -> LoadedDocument:
-    raw = decode_text(path.read_bytes(), path.name)
+    raw, notes = decode_text_report(path.read_bytes(), path.name)
     parser = _HTMLBlocks()
     parser.feed(raw)
     parser.close()
@@ -363,15 +412,57 @@ def load_html(path: Path, repair: Repair | None = None) -> LoadedDocument:
             continue
         prefix = "• " if tag == "li" and not text.startswith("•") else ""
         blocks.append(Block("para", prefix + text))
-    return LoadedDocument(blocks, 0, title)
+    return LoadedDocument(blocks, 0, title, warnings=notes)
 
 
 # --------------------------------------------------------------------------- pdf
 
 
-def load_pdf(path: Path, repair: Repair | None = None, max_pages: int = 2000) -> LoadedDocument:
+class _PypdfNotes(logging.Handler):
+    """Collects pypdf's repair warnings ("Object 5 0 not defined") from this thread, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            message = record.getMessage().strip()
+            if message and message not in self.messages:
+                self.messages.append(message)
+
+
+def _pdf_error(exc: Exception) -> str:
+    from pypdf.errors import LimitReachedError
+
+    if isinstance(exc, LimitReachedError):
+        return f"beyond pypdf's safety limits, possibly a decompression bomb ({exc})"
+    return str(exc) or type(exc).__name__
+
+
+def load_pdf(path: Path, repair: Repair | None = None, max_pages: int = 2000, max_page_chars: int | None = None,
+             max_chars: int | None = None) -> LoadedDocument:
+    """Pages of a PDF. Unreadable pages are left out and over-long page texts cut, with warnings;
+    the document fails only when nothing is left or a limit on the whole is passed."""
+    notes = _PypdfNotes()
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.addHandler(notes)
+    propagate, pypdf_log.propagate = pypdf_log.propagate, False  # reported, not printed
+    try:
+        doc = _load_pdf(path, repair, max_pages, max_page_chars, max_chars)
+    finally:
+        pypdf_log.removeHandler(notes)
+        pypdf_log.propagate = propagate
+    if notes.messages:
+        shown = "; ".join(notes.messages[:3]) + (f" (+{len(notes.messages) - 3} more)" if len(notes.messages) > 3 else "")
+        doc.warnings.append(f"the PDF is damaged or unusual; pypdf repaired what it could: {shown}")
+    return doc
+
+
+def _load_pdf(path: Path, repair: Repair | None, max_pages: int, max_page_chars: int | None,
+              max_chars: int | None) -> LoadedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(path)
@@ -385,16 +476,31 @@ def load_pdf(path: Path, repair: Repair | None = None, max_pages: int = 2000) ->
         n_pages = len(reader.pages)
     except LoadError:
         raise
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise LoadError(f"{path.name}: not a readable PDF ({exc})") from exc
+    except (RecursionError, MemoryError) as exc:
+        raise LoadError(f"{path.name}: not a readable PDF (its structure is too deep or too large)") from exc
+    except Exception as exc:  # noqa: BLE001 - a hostile file can make pypdf raise nearly anything
+        raise LoadError(f"{path.name}: not a readable PDF ({_pdf_error(exc)})") from exc
     if n_pages > max_pages:
         raise LoadError(f"{path.name}: {n_pages} pages, more than the limit of {max_pages} (KB_MAX_PAGES)")
     blocks: list[Block] = []
-    for number, page in enumerate(reader.pages, 1):
+    unreadable: list[str] = []
+    cut: list[str] = []
+    total = 0
+    for number in range(1, n_pages + 1):
         try:
-            text = page.extract_text() or ""
+            text = reader.pages[number - 1].extract_text() or ""
+        except MemoryError:
+            raise
         except Exception as exc:  # noqa: BLE001 - a broken page must not sink the document
-            raise LoadError(f"{path.name}: page {number} cannot be read ({exc})") from exc
+            unreadable.append(f"page {number}: {_pdf_error(exc)}")
+            continue
+        if max_page_chars is not None and len(text) > max_page_chars:
+            cut.append(f"{number} ({len(text):,} characters)")
+            text = text[:max_page_chars].rsplit(None, 1)[0]
+        total += len(text)
+        if max_chars is not None and total > max_chars:
+            raise LoadError(f"{path.name}: more than {max_chars:,} characters of text by page {number}, "
+                            "the limit for one document (KB_MAX_DOC_CHARS)")
         if repair:
             text = repair(text)
         blocks += parse_plain(text, first_page=number)
@@ -405,14 +511,28 @@ def load_pdf(path: Path, repair: Repair | None = None, max_pages: int = 2000) ->
         title = (meta.title or None) if meta else None
     except Exception:  # noqa: BLE001 - metadata is optional
         title = None
-    return LoadedDocument(blocks, n_pages, title)
+    if title is not None and not isinstance(title, str):
+        title = None
+    doc = LoadedDocument(blocks, n_pages, title)
+    if unreadable:
+        doc.damaged = True
+        if not any(b.kind == "para" for b in blocks):
+            raise LoadError(f"{path.name}: no text could be extracted ({'; '.join(unreadable[:3])})")
+        doc.warnings.append(f"{len(unreadable)} of {n_pages} pages could not be read and are left out: "
+                            + "; ".join(unreadable[:5]) + (" …" if len(unreadable) > 5 else ""))
+    if cut:
+        doc.cut = True
+        doc.warnings.append(f"text cut at {max_page_chars:,} characters (KB_MAX_PAGE_CHARS) on page(s) "
+                            + ", ".join(cut[:10]) + (" …" if len(cut) > 10 else ""))
+    return doc
 
 
 # --------------------------------------------------------------------------- dispatch
 
 
 def load_document(path: Path, repair: Repair | None = None, page_mode: str | None = None,
-                  max_bytes: int | None = None, max_pages: int = 2000) -> LoadedDocument:
+                  max_bytes: int | None = None, max_pages: int = 2000, max_page_chars: int | None = None,
+                  max_chars: int | None = None) -> LoadedDocument:
     """Load any supported file; raise ``LoadError`` with a reason when it cannot be used."""
     if not path.is_file():
         raise LoadError(f"{path.name}: file not found")
@@ -426,7 +546,7 @@ def load_document(path: Path, repair: Repair | None = None, page_mode: str | Non
         with open(path, "rb") as fh:
             if not fh.read(1024).lstrip().startswith(b"%PDF"):
                 raise LoadError(f"{path.name}: named .pdf but is not a PDF file")
-        doc = load_pdf(path, repair, max_pages)
+        doc = load_pdf(path, repair, max_pages, max_page_chars, max_chars)
     elif suffix in (".html", ".htm"):
         doc = load_html(path, repair)
     elif suffix == ".md":
@@ -437,4 +557,8 @@ def load_document(path: Path, repair: Repair | None = None, page_mode: str | Non
         raise LoadError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .txt, .md, .html or .pdf")
     if not any(b.kind == "para" for b in doc.blocks):
         raise LoadError(f"{path.name}: no text could be extracted")
+    chars = sum(len(b.text) for b in doc.blocks)
+    if max_chars is not None and chars > max_chars:
+        raise LoadError(f"{path.name}: {chars:,} characters of text, more than the limit of {max_chars:,} "
+                        "for one document (KB_MAX_DOC_CHARS)")
     return doc

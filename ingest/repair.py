@@ -806,7 +806,8 @@ def _is_known(tok: _Tok, lex: Lexicon) -> bool:
 def repair_text(text: str) -> RepairResult:
     """Repair OCR-damaged Swedish in ``text``; see the module docstring for the rules."""
     lex = lexicon()
-    lines = _join_hyphens([_fix_bullet(line) for line in text.split("\n")])
+    # bullets again after joining: a join can bring a bullet glyph to the start of a line
+    lines = [_fix_bullet(line) for line in _join_hyphens([_fix_bullet(line) for line in text.split("\n")])]
     english = _english_lines(lines)
     toks = list(_tokens(lines, english))
     stripped_mode = _document_stripped(toks, lex)

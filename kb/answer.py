@@ -5,8 +5,10 @@ Design choices:
   relevant *sentences* of the best passages, not whole chunks, and a system prompt that never
   changes (its cache is reused across questions). Sentences are scored by the embedding model
   (which bridges English questions to Swedish text) plus word overlap.
-- Passages are framed as numbered, quoted data; the system prompt says they are not
-  instructions, so text inside a document cannot steer the assistant.
+- Passages are framed as numbered, quoted data (double quotes inside a sentence become
+  single ones, so a sentence cannot close its own quote); the system prompt says they are
+  not instructions. Sentences that give orders to the assistant (``kb.injection``) are not
+  candidates at all, for the model's context or for extractive answers.
 - Every sentence of the answer is checked against the passage it cites (or all passages when
   it cites none): word overlap (Swedish stems, folded) or embedding similarity, and any number
   in the claim must occur in the passage. Unsupported sentences are removed and counted; an
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.embeddings import Embedder
+from kb.injection import instruction_like
 from kb.manifest import Source
 from kb.retrieval import Passage, query_tokens, tokens
 from kb.text import fold
@@ -65,6 +68,8 @@ TEXTS = {
         "extractive_intro": "Det här säger källorna:",
         "fallback_notice": "Språkmodellen svarade inte, så här visas de mest relevanta meningarna ur källorna i stället.",
         "removed_notice": "{n} påstående(n) togs bort eftersom källorna inte styrker dem.",
+        "busy_notice": "Många frågar just nu, så här visas de mest relevanta meningarna ur källorna direkt. "
+                       "Försök igen om en stund för ett formulerat svar.",
         "answer_in": "Svara på svenska.",
         "question": "Fråga",
         "sources": "Källor",
@@ -77,6 +82,8 @@ TEXTS = {
         "extractive_intro": "What the sources say (quoted in their original language):",
         "fallback_notice": "The language model did not respond, so the most relevant sentences from the sources are shown instead.",
         "removed_notice": "{n} statement(s) were removed because the sources do not support them.",
+        "busy_notice": "Many people are asking right now, so the most relevant sentences from the sources are "
+                       "shown at once. Please try again in a moment for a written answer.",
         "answer_in": "Answer in English.",
         "question": "Question",
         "sources": "Sources",
@@ -155,7 +162,7 @@ def score_sentences(question: str, language: str, passages: list[Passage], embed
     candidates: list[tuple[int, str]] = []
     for i, p in enumerate(passages):
         sentences = [s for s in split_sentences(p.text) if len(s) >= _MIN_SENTENCE_CHARS] or [p.text.strip()]
-        candidates += [(i, s) for s in sentences]
+        candidates += [(i, s) for s in sentences if not instruction_like(s)]  # see kb.injection
     if not candidates:
         return []
     q_vec = embedder.embed_query(question)
@@ -206,14 +213,15 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
             start = text.find(sentence)
             if start >= 0:
                 tail = text[start + len(sentence):start + len(sentence) + 600]
-                sentence = sentence + " " + " ".join(split_sentences(tail)[:6])
+                sentence = sentence + " " + " ".join(s for s in split_sentences(tail)[:6] if not instruction_like(s))
         if all(sentence != r.sentence for r in refs):
             refs.append(Ref(sc.passage, sentence.strip()))
     lines = []
     for n, ref in enumerate(refs, 1):
         p = passages[ref.passage]
         where = p.location()
-        lines.append(f"[{n}] ({p.short_title}{', ' + where if where else ''}) \"{ref.sentence}\"")
+        quoted = ref.sentence.replace('"', "'")
+        lines.append(f"[{n}] ({p.short_title}{', ' + where if where else ''}) \"{quoted}\"")
     return "\n".join(lines), refs
 
 

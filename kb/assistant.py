@@ -15,9 +15,11 @@ import unicodedata
 from collections.abc import Iterator
 
 from kb.config import Settings
+from kb.injection import instruction_like
 from kb.llm import LLMError
 from kb.queue import GenerationQueue, QueueFull, QueueTimeout
 from kb.retrieval import Passage, Retriever
+from kb.store import StoreError
 from kb.text import guess_language
 
 
@@ -25,27 +27,56 @@ class QuestionError(ValueError):
     """The question cannot be used; ``str(exc)`` is a message for the user, in their language."""
 
 
+class UnavailableError(QuestionError):
+    """The index (a Chroma server) cannot be reached or used right now.
+
+    ``str(exc)`` is a message for the user in their language; ``detail`` is the technical reason
+    (for logs and administrators). A ``QuestionError``, so whatever shows question errors shows
+    this one too. Asking again works as soon as the server is back, without a restart.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+UNAVAILABLE = {
+    "sv": "Kunskapsbasen går inte att nå just nu, så frågan kan inte besvaras. Försök igen om en stund.",
+    "en": "The knowledge base cannot be reached right now, so the question cannot be answered. "
+          "Please try again in a moment.",
+}
+
+
 def clean_question(question: str, settings: Settings) -> tuple[str, str]:
     """Normalise a question and detect its language; raise ``QuestionError`` if unusable."""
     if not isinstance(question, str):
         raise QuestionError("Frågan måste vara text. / The question must be text.")
-    text = "".join(c if unicodedata.category(c)[0] != "C" or c in "\n\t" else " " for c in question)
-    text = text.encode("utf-8", "replace").decode("utf-8").strip()
-    language = guess_language(text) if text else "sv"
+    given = len(question)
+    if given > 4 * settings.max_question_chars:  # megabytes pasted or posted: not worth cleaning
+        question = question[:4 * settings.max_question_chars + 1]
+    # Controls become spaces; invisible format characters (soft hyphens, bidi overrides,
+    # zero-width joiners), lone surrogates and unassigned code points go; NFKC composes
+    # "a" + U+0308 into "ä" and folds full-width letters, so search sees ordinary words.
+    text = "".join(" " if c in "\n\t" or unicodedata.category(c) == "Cc" else c for c in question
+                   if unicodedata.category(c) not in ("Cf", "Cs", "Co", "Cn"))
+    text = unicodedata.normalize("NFKC", text).strip()
+    language = guess_language(text[:settings.max_question_chars]) if text else "sv"
     if not text:
         raise QuestionError("Skriv en fråga. / Please type a question.")
     if len(text) > settings.max_question_chars:
+        n = len(text) if given == len(question) else given
         if language == "en":
-            raise QuestionError(f"The question is too long ({len(text)} characters; at most {settings.max_question_chars}). "
+            raise QuestionError(f"The question is too long ({n} characters; at most {settings.max_question_chars}). "
                                 "Please shorten it.")
-        raise QuestionError(f"Frågan är för lång ({len(text)} tecken; högst {settings.max_question_chars}). Korta ner den.")
+        raise QuestionError(f"Frågan är för lång ({n} tecken; högst {settings.max_question_chars}). Korta ner den.")
     return " ".join(text.split()), language
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, retriever: Retriever | None = None) -> None:
+        """``retriever``: share already loaded models (and their index) with another assistant."""
         self.settings = settings or Settings.from_env()
-        self.retriever = Retriever(self.settings)
+        self.retriever = retriever or Retriever(self.settings)
         self._backend = None
         self._llm_lock = threading.Lock()
         self.queue = GenerationQueue(self.settings.llm_concurrency, self.settings.queue_size,
@@ -54,14 +85,26 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None, filters: dict | None = None) -> tuple[str, list[Passage]]:
         """(language, passages) for a question; raises ``QuestionError`` for unusable input."""
         text, language = clean_question(question, self.settings)
-        return language, self.retriever.retrieve(text, k=k or self.settings.top_k, filters=filters, language=language)
+        return language, self._search(text, k or self.settings.top_k, filters, language)
+
+    def _search(self, query: str, k: int, filters: dict | None, language: str) -> list[Passage]:
+        try:
+            return self.retriever.retrieve(query, k=k, filters=filters, language=language)
+        except StoreError as exc:  # a Chroma server down, slow or refusing the token
+            raise UnavailableError(UNAVAILABLE.get(language, UNAVAILABLE["sv"]), str(exc)) from exc
 
     def warm(self) -> None:
         """Load the models now (in a background thread at app start) so the first question is quick."""
-        self.retriever.retrieve("civilsamhälle", k=1, language="sv")
+        with contextlib.suppress(StoreError):  # a server that is down is reported when a question needs it
+            self.retriever.retrieve("civilsamhälle", k=1, language="sv")
         if self.settings.answer_mode == "llm":
             with contextlib.suppress(LLMError):  # reported when a question needs it; extraction still works
-                self._llm()
+                backend = self._llm()
+                if not self.settings.llm_url:  # read the system prompt into llama.cpp's prompt cache now:
+                    from kb.answer import SYSTEM_PROMPT  # the first question then starts from it (~5 s sooner)
+
+                    backend.chat([{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "."}],
+                                 max_tokens=1)
 
     # The LLM is loaded on first use; ``mode`` "extractive" never loads it.
     def _llm(self):  # noqa: ANN202
@@ -86,20 +129,21 @@ class Assistant:
         query, previous = condense(text, history)
         if previous and len(text.split()) <= 3:
             language = guess_language(previous) if guess_language(text) != "en" else language
-        passages = self.retriever.retrieve(query, k=self.settings.top_k, filters=filters, language=language)
+        passages = self._search(query, self.settings.top_k, filters, language)
         result = A.Answer(question=text, language=language, passages=passages)
         result.timings = {"retrieve_s": time.perf_counter() - t0, "first_token_s": None, "total_s": None}
         yield {"type": "sources", "passages": passages, "language": language}
 
         mode = mode or self.settings.answer_mode
-        if not A.confident(passages):
+        refuse = not A.confident(passages) or instruction_like(text)  # off-topic, or orders to the assistant
+        scored = [] if refuse else A.score_sentences(query, language, passages, self.retriever.embedder)
+        if not scored:  # also when every sentence found was an order to the assistant (kb.injection)
             result.refused = True
             result.answer = A.refusal_text(language, text, self.cited_only)
             result.backend = "none"
             yield from self._finish(result, t0, stream_text=True)
             return
 
-        scored = A.score_sentences(query, language, passages, self.retriever.embedder)
         if mode == "extractive":
             result.answer, result.citations = A.extractive_answer(text, language, passages, scored)
             result.backend = "extractive"

@@ -98,8 +98,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print("Interrupted. Every document is either fully indexed or as it was; run `kb ingest` again to finish.",
               file=sys.stderr)
         return 130
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # includes StoreError: a failed write, e.g. a full disk
         raise UserError(str(exc)) from exc
+    except OSError as exc:  # the data directory is read-only, the disk is full, …
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(f"ingest stopped: {exc.strerror or exc}{where}. Every document is either fully indexed "
+                        "or as it was; fix this and run `kb ingest` again.") from exc
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -157,8 +161,14 @@ def _read_batch(path: str) -> list[dict]:
     file = Path(path)
     if not file.is_file():
         raise UserError(f"{path}: no such file")
+    data = file.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: not valid UTF-8; save the file as UTF-8") from exc
     items = []
-    for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -169,6 +179,11 @@ def _read_batch(path: str) -> list[dict]:
             raise UserError(f'{path}:{n}: each line must be an object with "id" and "question"')
         items.append(item)
     return items
+
+
+def _json_line(obj: object) -> str:
+    """One JSON line; lone surrogates from a batch file ("\\ud800") become "?" instead of a crash."""
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8", "replace").decode("utf-8")
 
 
 def _parse_filters(args: argparse.Namespace) -> dict | None:
@@ -192,13 +207,13 @@ def _each_question(args: argparse.Namespace, answer) -> int:  # noqa: ANN001 - a
         try:
             data, show = answer(item["question"])
         except QuestionError as exc:
-            if not args.batch:
-                raise UserError(str(exc)) from exc
-            print(json.dumps({"id": item.get("id"), "question": item["question"], "error": str(exc)}, ensure_ascii=False))
+            if not args.batch:  # an unreachable index also says why (UnavailableError.detail)
+                raise UserError(str(exc) + (f" ({exc.detail})" if getattr(exc, "detail", "") else "")) from exc
+            print(_json_line({"id": item.get("id"), "question": item["question"], "error": str(exc)}))
             status = 1
             continue
         if args.batch:
-            print(json.dumps({"id": item.get("id"), **data}, ensure_ascii=False), flush=True)
+            print(_json_line({"id": item.get("id"), **data}), flush=True)
         elif args.json:
             print(json.dumps(data, ensure_ascii=False, indent=2))
         else:
@@ -250,6 +265,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return result.to_json(), show
 
     return _each_question(args, answer)
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from kb.feedback import FeedbackError, FeedbackStore, feedback_path
+
+    settings = _settings()
+    path = feedback_path(settings.data_dir)
+    if not path.exists():
+        raise UserError(f"no feedback yet ({path} does not exist)")
+    try:
+        store = FeedbackStore(path)
+        if store.recovered_from:
+            print(f"kb: the feedback database was corrupt; it was moved to {store.recovered_from}", file=sys.stderr)
+        if args.out:
+            count = store.export_csv(Path(args.out))
+            print(f"wrote {count} feedback rows to {args.out}", file=sys.stderr)
+        else:
+            store.export_csv(stream=sys.stdout)
+    except (FeedbackError, OSError) as exc:
+        raise UserError(f"could not export feedback: {exc}") from exc
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from evals.run import EvalError, run_cli
+
+    try:
+        return run_cli(args, _settings())
+    except EvalError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -311,6 +356,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--quiet", action="store_true", help="no report on stderr")
     p.set_defaults(func=cmd_repair_text)
+
+    feedback = sub.add_parser("feedback", help="feedback users gave on answers").add_subparsers(
+        dest="feedback_command", required=True)
+    p = feedback.add_parser("export", help="write all feedback as CSV (to stdout, or --out FILE)")
+    p.add_argument("--out", metavar="FILE.csv")
+    p.set_defaults(func=cmd_feedback_export)
+
+    from evals.run import add_arguments as eval_arguments
+
+    p = sub.add_parser("eval", help="measure retrieval and answers on the dev questions, beside a naive baseline; "
+                       "writes a report to evals/reports/")
+    eval_arguments(p)
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("config", help="show the effective configuration")
     p.set_defaults(func=cmd_config)

@@ -90,7 +90,7 @@ class Settings:
     # Models: a packaged recipe name, a local path, or a Hugging Face id.
     embed_model: str = "multilingual-e5-small"
     llm_model: str = "qwen2.5-coder-1.5b-instruct-q4km"
-    embed_batch: int = 16
+    embed_batch: int = 64  # chunks per embedding call (split over the cores) and per store write
 
     # LLM: local llama.cpp by default; a URL switches to an OpenAI-compatible server.
     llm_url: str | None = None
@@ -99,11 +99,13 @@ class Settings:
     llm_timeout_s: float = 60.0
     llm_max_tokens: int = 400
     llm_context: int = 4096
-    llm_threads: int = 2
+    llm_threads: int = 1  # generating; one thread does not stall when another process runs (kb.llm)
+    llm_batch_threads: int = 2  # reading the prompt
 
     # Store: embedded by default; a URL switches to a Chroma server.
     chroma_url: str | None = None
     chroma_token: str | None = None
+    chroma_timeout_s: float = 30.0  # per request to a Chroma server; a stalled server is an error
     collection_prefix: str = "civsam"
 
     # Ingest.
@@ -112,6 +114,10 @@ class Settings:
     download_timeout_s: float = 30.0
     max_file_mb: int = 50
     max_pages: int = 2000
+    max_page_chars: int = 20_000  # text of one PDF page beyond this is cut (hidden text, garbage)
+    max_doc_chars: int = 5_000_000  # extracted text of one document (~5x the largest SOU)
+    max_doc_seconds: int = 180  # reading one document (in a worker process, which is then stopped)
+    max_parse_mb: int = 2048  # memory of the worker process that reads documents
     repair_threshold: float = 0.08
 
     # Questions and retrieval.
@@ -122,6 +128,13 @@ class Settings:
     # Serving.
     host: str = "127.0.0.1"
     port: int = 7860
+    llm_concurrency: int = 1  # answers generated at once (one local model: 1)
+    queue_size: int = 20  # users who may wait for generation; more get "busy, try again"
+    queue_timeout_s: float = 120.0  # longest wait in the queue before the extractive answer
+    ui_concurrency: int = 32  # chat requests the app handles at once (retrieval runs in parallel)
+    admin_password: str | None = None  # unset: no admin page at all
+    admin_max_attempts: int = 5  # failed admin logins per client before a lockout
+    admin_lockout_s: float = 300.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -149,20 +162,33 @@ class Settings:
             llm_max_tokens=_env_int("KB_LLM_MAX_TOKENS", base.llm_max_tokens, minimum=16),
             llm_context=_env_int("KB_LLM_CONTEXT", base.llm_context, minimum=512),
             llm_threads=_env_int("KB_LLM_THREADS", base.llm_threads, minimum=1),
+            llm_batch_threads=_env_int("KB_LLM_BATCH_THREADS", base.llm_batch_threads, minimum=1),
             chroma_url=os.environ.get("KB_CHROMA_URL") or None,
             chroma_token=os.environ.get("KB_CHROMA_TOKEN") or None,
+            chroma_timeout_s=_env_float("KB_CHROMA_TIMEOUT_S", base.chroma_timeout_s),
             collection_prefix=os.environ.get("KB_COLLECTION_PREFIX") or base.collection_prefix,
             chunk_words=_env_int("KB_CHUNK_WORDS", base.chunk_words, minimum=20),
             download_missing=_env_bool("KB_DOWNLOAD_MISSING", base.download_missing),
             download_timeout_s=_env_float("KB_DOWNLOAD_TIMEOUT_S", base.download_timeout_s),
             max_file_mb=_env_int("KB_MAX_FILE_MB", base.max_file_mb, minimum=1),
             max_pages=_env_int("KB_MAX_PAGES", base.max_pages, minimum=1),
+            max_page_chars=_env_int("KB_MAX_PAGE_CHARS", base.max_page_chars, minimum=100),
+            max_doc_chars=_env_int("KB_MAX_DOC_CHARS", base.max_doc_chars, minimum=1000),
+            max_doc_seconds=_env_int("KB_MAX_DOC_SECONDS", base.max_doc_seconds, minimum=1),
+            max_parse_mb=_env_int("KB_MAX_PARSE_MB", base.max_parse_mb, minimum=256),
             repair_threshold=_env_float("KB_REPAIR_THRESHOLD", base.repair_threshold),
             max_question_chars=_env_int("KB_MAX_QUESTION_CHARS", base.max_question_chars, minimum=10),
             top_k=_env_int("KB_TOP_K", base.top_k, minimum=1),
             answer_mode=_choice("KB_ANSWER_MODE", base.answer_mode, ("llm", "extractive")),
             host=os.environ.get("KB_HOST") or base.host,
             port=_env_int("KB_PORT", base.port, minimum=1),
+            llm_concurrency=_env_int("KB_LLM_CONCURRENCY", base.llm_concurrency, minimum=1),
+            queue_size=_env_int("KB_QUEUE_SIZE", base.queue_size, minimum=0),
+            queue_timeout_s=_env_float("KB_QUEUE_TIMEOUT_S", base.queue_timeout_s),
+            ui_concurrency=_env_int("KB_UI_CONCURRENCY", base.ui_concurrency, minimum=1),
+            admin_password=os.environ.get("KB_ADMIN_PASSWORD") or None,
+            admin_max_attempts=_env_int("KB_ADMIN_MAX_ATTEMPTS", base.admin_max_attempts, minimum=1),
+            admin_lockout_s=_env_float("KB_ADMIN_LOCKOUT_S", base.admin_lockout_s),
         )
         return settings
 
@@ -175,7 +201,7 @@ class Settings:
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("chroma_token", "llm_api_key") and value:
+            if f.name in ("chroma_token", "llm_api_key", "admin_password") and value:
                 value = "***"
             out[f.name] = "" if value is None else str(value)
         return out

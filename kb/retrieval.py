@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +50,8 @@ PRIMARY_KINDS = ("plan", "upload")
 SUMMARY_BOOST = 1.5
 NAMED_DOC_BOOST = 2.0
 CANDIDATES = 60
+_AHEAD = ThreadPoolExecutor(1, thread_name_prefix="kb-query-ahead")
+MAX_STRAY = 200  # uncommitted chunks in the store up to which dense search skips the version filter
 
 _SWEDISH_STOPWORDS = frozenset(fold(w) for w in ["och", "att", "det", "som", "en", "är", "av", "för", "på", "med", "den", "till", "inte", "har", "de", "ett", "om", "vi", "kan", "ska", "eller", "från", "även", "också", "samt", "vilka", "vilken", "vilket", "hur", "vad", "när", "var", "får", "bör", "sig", "sin", "sina", "man", "så", "men", "mot", "under", "efter", "vid", "denna", "detta", "dessa", "där", "här", "än", "då", "bara", "alla", "andra", "mycket", "inom", "genom", "utifrån", "enligt", "säger", "står", "the", "and", "of", "to", "is", "in", "that", "for", "on", "with", "as", "are", "be", "by", "this", "it", "from", "or", "can", "what", "which", "how", "does", "do", "an", "at", "should", "their", "about", "who", "why", "when", "where", "there", "was", "were", "has", "have", "our", "your", "my", "we", "you", "they"])
 
@@ -237,6 +240,7 @@ class Retriever:
         self._lexical: _LexicalIndex | None = None
         self._lexical_key: tuple[str, ...] | None = None
         self._lock = threading.Lock()
+        self._passage_tokens: dict[str, frozenset[str]] = {}  # for coverage; a chunk's text never changes
         sources = load_manifest(settings.corpus_dir)
         self.cited_only = [s for s in sources if not s.has_text]  # named and linked in refusals
         self.parts = {s.id: s.part for s in sources}
@@ -256,6 +260,16 @@ class Retriever:
                 self._lexical_key = key
             return self._lexical
 
+    def _dense(self, vector: np.ndarray, filters: dict | None, lex: _LexicalIndex) -> list[Hit]:
+        """Dense candidates. Chunks outside the lexical index (not committed: an ingest is running
+        or was cut off) are dropped by the caller, so Chroma's version filter (~30 ms a query) is
+        needed only when there are many of them; a few are covered by asking for more."""
+        stray = self.store.count() - len(lex.hits)
+        if 0 <= stray <= MAX_STRAY:
+            hits = self.store.query(vector, CANDIDATES + stray, _chroma_where(filters), committed_only=False)
+            return [h for h in hits if h.id in lex.index_of][:CANDIDATES]  # ranks as if they were not there
+        return self.store.query(vector, CANDIDATES, _chroma_where(filters))
+
     def retrieve(self, question: str, k: int = 5, filters: dict | None = None, language: str | None = None) -> list[Passage]:
         language = language or guess_language(question)
         weights = WEIGHTS.get(language, WEIGHTS["sv"])
@@ -272,8 +286,13 @@ class Retriever:
         dense_sim: dict[int, float] = {}
         bm25_score: dict[int, float] = {}
 
+        glossed_ahead = None
+        if language == "en" and weights.get("dense_sv"):  # embed the glossed query on the other core meanwhile
+            glossed_ahead = _AHEAD.submit(self.embedder.embed_query, swedish_terms_query(question))
         query_vec = self.embedder.embed_query(question)
-        for rank, hit in enumerate(self.store.query(query_vec, CANDIDATES, _chroma_where(filters)), 1):
+        if glossed_ahead is not None:
+            glossed_ahead.result()  # now in the embedder's query cache
+        for rank, hit in enumerate(self._dense(query_vec, filters, lex), 1):
             i = lex.index_of.get(hit.id)
             if i is None or (allowed is not None and i not in allowed):
                 continue
@@ -284,7 +303,7 @@ class Retriever:
             glossed = swedish_terms_query(question)
             if glossed != " ".join(fold(question).split()):
                 vec = self.embedder.embed_query(glossed)
-                for rank, hit in enumerate(self.store.query(vec, CANDIDATES, _chroma_where(filters)), 1):
+                for rank, hit in enumerate(self._dense(vec, filters, lex), 1):
                     i = lex.index_of.get(hit.id)
                     if i is None or (allowed is not None and i not in allowed):
                         continue
@@ -315,7 +334,9 @@ class Retriever:
                     for rank, i in enumerate(order, 1)]
         found = set()
         for p in passages:
-            found |= set(tokens(p.text + " " + p.section))
+            if p.id not in self._passage_tokens:
+                self._passage_tokens[p.id] = frozenset(tokens(p.text + " " + p.section))
+            found |= self._passage_tokens[p.id]
         wanted = set(tokens(" ".join(expand_english(question)) if language == "en" else question))
         coverage = len(wanted & found) / len(wanted) if wanted else 0.0
         for p in passages:

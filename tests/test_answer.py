@@ -55,9 +55,7 @@ def assistant(small_index) -> Assistant:
 
 
 def with_llm(assistant: Assistant, backend) -> Assistant:  # noqa: ANN001
-    a = Assistant.__new__(Assistant)
-    a.settings = replace(assistant.settings, answer_mode="llm")
-    a.retriever = assistant.retriever
+    a = Assistant(replace(assistant.settings, answer_mode="llm"), retriever=assistant.retriever)
     a._backend = backend
     return a
 

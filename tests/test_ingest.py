@@ -121,7 +121,9 @@ def _kill_when(proc: subprocess.Popen, pattern: bytes, timeout: float = 300) -> 
 @pytest.mark.parametrize("pattern", [rb"\[1/3\] plan:[^\r\n]*\| 16/", rb"\[2/3\] sou-2019-56:[^\r\n]*\| 16/"])
 def test_kill_9_mid_ingest_then_rerun_equals_clean_build(settings: Settings, kb_env: dict, tmp_path: Path,
                                                         pattern: bytes) -> None:
-    # kill -9 while the given document's chunks are being written
+    # kill -9 while the given document's chunks are being written (batches of 16, so a document
+    # of ~40 chunks is killed part-way)
+    kb_env = {**kb_env, "KB_EMBED_BATCH": "16"}
     proc = _run_ingest(kb_env)
     _kill_when(proc, pattern)
     interrupted = snapshot(settings)

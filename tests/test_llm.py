@@ -229,6 +229,7 @@ def test_load_llm_uses_a_server_when_a_url_is_set(settings: Settings) -> None:
 
 def test_load_llm_uses_the_local_model_otherwise(settings: Settings, backend: LlamaCppBackend) -> None:
     chosen = load_llm(replace(settings, llm_url=None, llm_model=MODEL, llm_context=N_CTX, llm_threads=THREADS,
+                               llm_batch_threads=THREADS,
                                llm_max_tokens=64))
     assert isinstance(chosen, LlamaCppBackend)
     assert chosen._model is backend._model  # loaded once, shared

@@ -1,0 +1,265 @@
+"""The evaluation harness (``kb eval``): metrics, grading, question selection, the report, and a
+regression subset against the real full index.
+
+The metric tests use hand-made rankings and rows with known answers. The report test runs the
+whole harness (ours, extractive, and the real llama-index baseline with MiniLM) on the small
+index. The ``slow`` tests run the real system on the dev questions with thresholds just under
+what `kb eval` measured (README "Evaluation"), so a regression fails CI.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from evals.dataset import Question, first_relevant_rank, load_questions, select_questions, spread
+from evals.grading import grade, strip_quotes
+from evals.metrics import (
+    answer_summary,
+    hit_at_k,
+    ndcg_at_k,
+    percentile,
+    rank_metrics,
+    rate,
+    reciprocal_rank,
+    retrieval_summary,
+)
+
+
+def _q(qid: str = "en-roles-01", answerable: bool = True, lang: str = "en", topic: str = "roles") -> Question:
+    if not answerable:
+        return Question(qid, lang, "unanswerable", "partner", "How much money?", None, (), (), False)
+    return Question(qid, lang, topic, "partner", "Which roles?", "plan", ("civilsamhället har fem roller",),
+                    (("five", "fem"), ("school of democracy", "demokratiskola")), True)
+
+
+# --------------------------------------------------------------------------- rank metrics
+
+
+def test_rank_metrics_on_hand_made_ranks() -> None:
+    ranks = [1, 2, 5, None]
+    m = rank_metrics(ranks)
+    assert m["hit@1"] == 0.25
+    assert m["hit@3"] == 0.5
+    assert m["hit@5"] == 0.75
+    assert m["mrr"] == pytest.approx((1 + 0.5 + 0.2 + 0) / 4)
+    assert m["ndcg@10"] == pytest.approx((1 + 1 / math.log2(3) + 1 / math.log2(6)) / 4)
+    assert m["n"] == 4
+
+
+def test_rank_metric_edges() -> None:
+    assert hit_at_k(None, 5) == 0 and hit_at_k(5, 5) == 1 and hit_at_k(6, 5) == 0
+    assert reciprocal_rank(None) == 0 and reciprocal_rank(4) == 0.25
+    assert ndcg_at_k(1) == 1.0 and ndcg_at_k(3) == 0.5 and ndcg_at_k(11) == 0 and ndcg_at_k(None) == 0
+    assert rank_metrics([])["mrr"] == 0 and rank_metrics([])["n"] == 0
+
+
+def test_first_relevant_rank_is_diacritic_insensitive() -> None:
+    q = _q()
+    texts = ["Inget här.", "Vid sidan av dessa principer ... att CIVILSAMHALLET har  fem\nroller.", "fem roller"]
+    assert first_relevant_rank(q, texts) == 2
+    assert first_relevant_rank(q, texts[:1]) is None
+
+
+def test_percentile_rate_mean_are_none_when_nothing_applies() -> None:
+    assert percentile([], 50) is None and rate([None, None]) is None
+    assert percentile([3.0, 1.0, 2.0, None], 50) == 2.0  # nearest rank, None ignored
+    assert percentile([float(i) for i in range(1, 21)], 95) == 19.0
+    assert rate([True, False, None, True]) == pytest.approx(2 / 3)
+
+
+def test_retrieval_summary_groups_by_language_and_topic() -> None:
+    rows = [{"lang": "sv", "topic": "roles", "rank": 1, "latency_s": 0.1},
+            {"lang": "sv", "topic": "financing", "rank": None, "latency_s": 0.3},
+            {"lang": "en", "topic": "roles", "rank": 2, "latency_s": 0.2}]
+    s = retrieval_summary(rows)
+    assert s["by_language"]["sv"]["hit@5"] == 0.5 and s["by_language"]["en"]["mrr"] == 0.5
+    assert s["by_topic"]["roles"]["hit@1"] == 0.5 and s["by_topic"]["financing"]["n"] == 1
+    assert s["latency_s"]["p50"] == 0.2 and s["latency_s"]["p95"] == 0.3
+
+
+# --------------------------------------------------------------------------- grading
+
+
+def test_grade_counts_key_facts_evidence_refusal_and_language() -> None:
+    q = _q()
+    row = grade(q, answer="The plan names five roles, for example a school of democracy [1].", refused=False,
+                cited_texts=["... civilsamhället har fem roller ..."], claims_kept=1, claims_removed=1)
+    assert row["key_facts"] == 1.0 and row["evidence_cited"] is True and row["language_right"]
+    assert row["citation_support"] == 0.5 and row["refusal_right"]
+    row = grade(q, answer="Planen nämner roller [1].", refused=False, cited_texts=["något annat"])
+    assert row["key_facts"] == 0.0 and row["evidence_cited"] is False and not row["language_right"]
+    assert row["key_facts_missing"] == ["five", "school of democracy"]
+    row = grade(q, answer="It names five.", refused=False)  # a system that does not cite
+    assert row["evidence_cited"] is None and row["citation_support"] is None
+    row = grade(_q("en-unanswerable-01", answerable=False), answer="Sorry, the documents do not cover it.",
+                refused=True)
+    assert row["refusal_right"] and row["key_facts"] is None and row["evidence_cited"] is None
+
+
+def test_language_ignores_quotations_and_their_swedish_source_labels() -> None:
+    extractive = ("What the sources say (quoted in their original language):\n"
+                  "• Handlingsplanen 2026–2030 (s. 6–7, Aktörer som berörs av planen): ”Många aktörer i länet.” [1]")
+    assert "Aktörer" not in strip_quotes(extractive) and "Många" not in strip_quotes(extractive)
+    assert grade(_q(), answer=extractive, refused=False)["language_right"]
+
+
+def test_answer_summary_splits_refusals() -> None:
+    q_ok, q_no = _q(), _q("en-unanswerable-01", answerable=False)
+    rows = [grade(q_ok, answer="Five roles, a school of democracy [1].", refused=False,
+                  cited_texts=["civilsamhället har fem roller"], claims_kept=2, claims_removed=0,
+                  timings={"sources_s": 0.1, "first_token_s": 2.0, "total_s": 4.0}),
+            grade(q_ok, answer="Sorry.", refused=True, cited_texts=[]),
+            grade(q_no, answer="It is 5 000 kronor.", refused=False, cited_texts=[])]
+    s = answer_summary(rows)["overall"]
+    assert s["key_fact_recall"] == 1.0  # over answered questions
+    assert s["key_fact_recall_all"] == 0.5  # the refusal counts 0
+    assert s["evidence_cited"] == 0.5 and s["citation_support"] == 1.0
+    assert s["refusal_accuracy"] == pytest.approx(1 / 3)
+    assert s["unanswerable_refused"] == 0.0 and s["answerable_refused"] == 0.5
+
+
+def test_baseline_refusal_wording() -> None:
+    from evals.baseline import html_to_text, looks_refused
+
+    assert looks_refused("The context does not provide information about grant amounts.")
+    assert looks_refused("Det framgår inte av sammanhanget.") and looks_refused("Empty Response")
+    assert not looks_refused("The plan names five roles of civil society.")
+    assert html_to_text("<p>F&ouml;rening</p><script>x()</script><p>två</p>") == "Förening\n\ntvå"
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def test_question_set_meets_the_issue() -> None:
+    qs = load_questions()
+    assert len(qs) >= 60
+    assert sum(q.lang == "sv" for q in qs) >= 25 and sum(q.lang == "en" for q in qs) >= 25
+    assert sum(not q.answerable for q in qs) >= 8
+    assert all(q.evidence and q.key_facts for q in qs if q.answerable)
+
+
+def test_spread_is_deterministic_balanced_and_covers_unanswerable() -> None:
+    qs = load_questions()
+    subset = spread(qs, 12)
+    assert [q.id for q in subset] == [q.id for q in spread(qs, 12)]
+    assert len(subset) == 12 and len({q.id for q in subset}) == 12
+    assert 5 <= sum(q.lang == "sv" for q in subset) <= 7
+    assert 2 <= sum(not q.answerable for q in subset) <= 4
+    assert len({q.topic for q in subset}) >= 7
+    only = select_questions(qs, langs=["en"], topics=["roles"])
+    assert only and all(q.lang == "en" and q.topic == "roles" for q in only)
+    assert [q.id for q in select_questions(qs, ids=["sv-roles-01"])] == ["sv-roles-01"]
+
+
+def test_cli_rejects_unknown_ids_with_a_message(capsys: pytest.CaptureFixture) -> None:
+    from kb.cli import main
+
+    assert main(["eval", "--retrieval-only", "--ids", "no-such-question"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown question id" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- a tiny real run
+
+
+TINY_IDS = ["sv-principles-01", "en-principles-01", "sv-sou_2019_56-01", "sv-unanswerable-01"]
+
+
+def test_tiny_run_writes_report_with_baseline(small_index, tmp_path: Path) -> None:
+    from evals.report import write_report
+    from evals.run import Options, run_eval
+
+    settings = replace(small_index, data_dir=small_index.data_dir)  # the baseline caches under data_dir/baseline
+    questions = select_questions(load_questions(), ids=TINY_IDS)
+    result = run_eval(settings, questions, Options(extractive=True), log=lambda m: None)
+
+    assert result["meta"]["baseline"]["chunks"] > 0
+    assert set(result["meta"]["baseline"]["documents"]) == {"plan", "sou-2019-56", "sou-2019-56-en"}
+    ours = result["ours"]["retrieval"]["overall"]
+    assert ours["n"] == 3 and ours["hit@5"] >= 2 / 3  # the plan questions are found in the small index
+    assert result["baseline"]["retrieval"]["overall"]["n"] == 3
+    assert result["ours"]["answers"]["overall"]["n"] == 4
+    assert result["memory"]["ours_peak_rss_mb"] > 50
+    rows = {r["id"]: r for r in result["questions"]}
+    assert rows["sv-principles-01"]["answer"]["evidence_cited"] is True
+    assert rows["sv-principles-01"]["ours"]["retrieved"][0]["snippet"]
+
+    paths = write_report(result, tmp_path / "reports")
+    md = paths[0].read_text(encoding="utf-8")
+    assert "| all | ours |" in md and "| all | baseline |" in md and "## Failures" in md
+    from evals.report import answer_problems
+
+    failures = md.split("## Failures", 1)[1]
+    for r in result["questions"]:
+        if answer_problems(r["answer"]) or (r["answerable"] and (r["ours"]["rank"] or 99) > 5):
+            assert f"**{r['id']}**" in failures
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(paths[1].read_text(encoding="utf-8"))["questions"][0]["id"] == questions[0].id
+    assert (tmp_path / "reports" / "latest.md").read_text(encoding="utf-8").count("latest.png") == 1
+
+    from evals.baseline import Baseline
+
+    again = Baseline(settings, {"plan", "sou-2019-56", "sou-2019-56-en"}, log=lambda m: None)
+    assert not again.built and again.key == result["meta"]["baseline"]["index_key"]  # cached, not re-embedded
+
+
+# --------------------------------------------------------------------------- regression on the full index
+
+# Just under what `kb eval` measured on the full index (README "Evaluation"): sv hit@5 0.94, MRR 0.81,
+# nDCG@10 0.84; en 0.89, 0.69, 0.74. One more miss per language still passes, two fail.
+RETRIEVAL_THRESHOLDS = {"sv": {"hit@5": 0.90, "mrr": 0.78, "ndcg@10": 0.81},
+                        "en": {"hit@5": 0.86, "mrr": 0.66, "ndcg@10": 0.71}}
+# Extractive answers on 16 spread questions (12 answerable, 4 unanswerable), measured: evidence cited 1.00,
+# key facts 0.54, refusal accuracy 0.81 (the extractive mode refuses only off-topic questions), no
+# answerable question refused, language 1.00.
+EXTRACTIVE_N = 16
+EXTRACTIVE_THRESHOLDS = {"evidence_cited": 0.90, "key_fact_recall": 0.50, "answerable_refused_max": 0.0,
+                         "refusal_accuracy": 0.78, "language_match": 0.95}
+
+
+@pytest.fixture(scope="module")
+def full_settings():  # noqa: ANN201
+    from kb.config import Settings
+    from kb.embeddings import embedder_name
+    from kb.store import Store
+
+    settings = Settings.from_env()
+    if not Store(settings, embedder_name(settings)).ledger():
+        if os.environ.get("KB_FULL_INDEX"):
+            pytest.fail("the full index is missing")
+        pytest.skip("no full index here; scripts/test.sh builds it")
+    return settings
+
+
+@pytest.mark.slow
+def test_retrieval_regression_on_dev_questions(full_settings) -> None:  # noqa: ANN001
+    from evals.run import Options, run_eval
+
+    questions = [q for q in load_questions() if q.answerable]
+    result = run_eval(full_settings, questions, Options(retrieval_only=True, baseline=False), log=lambda m: None)
+    by_lang = result["ours"]["retrieval"]["by_language"]
+    misses = [r["id"] for r in result["questions"] if (r["ours"]["rank"] or 99) > 5]
+    for lang, limits in RETRIEVAL_THRESHOLDS.items():
+        for metric, limit in limits.items():
+            assert by_lang[lang][metric] >= limit, (lang, metric, by_lang[lang], misses)
+
+
+@pytest.mark.slow
+def test_extractive_answers_regression(full_settings) -> None:  # noqa: ANN001
+    from evals.run import Options, run_eval
+
+    questions = spread(load_questions(), EXTRACTIVE_N)
+    result = run_eval(full_settings, questions, Options(extractive=True, baseline=False), log=lambda m: None)
+    s = result["ours"]["answers"]["overall"]
+    assert s["n"] == EXTRACTIVE_N and s["errors"] == 0
+    assert s["evidence_cited"] >= EXTRACTIVE_THRESHOLDS["evidence_cited"], s
+    assert s["key_fact_recall"] >= EXTRACTIVE_THRESHOLDS["key_fact_recall"], s
+    assert s["answerable_refused"] <= EXTRACTIVE_THRESHOLDS["answerable_refused_max"], s
+    assert s["refusal_accuracy"] >= EXTRACTIVE_THRESHOLDS["refusal_accuracy"], s
+    assert s["language_match"] >= EXTRACTIVE_THRESHOLDS["language_match"], s
