@@ -73,8 +73,9 @@ def check_server(settings: Settings) -> None:
         raise unavailable(f"the Chroma server at {where} refused access (HTTP {response.status_code}): {hint}",
                           reason="auth")
     if response.status_code >= 400:
+        hint = "; is KB_CHROMA_URL a Chroma server?" if response.status_code == 404 else ""
         raise unavailable(f"the Chroma server at {where} answered HTTP {response.status_code} "
-                          f"({response.text.strip()[:200] or response.reason_phrase})", reason="error")
+                          f"({response.text.strip()[:200] or response.reason_phrase}){hint}", reason="error")
     try:
         body = response.json()
     except ValueError:

@@ -106,6 +106,20 @@ def test_a_wrong_or_missing_token_is_a_clear_error(served: dict, server: ChromaS
         assert "Kunskapsbasen går inte att nå just nu" in run.stderr and "KB_CHROMA_TOKEN" in run.stderr
 
 
-def test_a_url_that_is_not_a_chroma_server_is_named(settings: Settings, tmp_path: Path) -> None:
+def test_a_bad_url_or_a_server_that_is_not_chroma_is_named(settings: Settings, tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
     with pytest.raises(StoreError, match="must look like http://host:8000"):
         Store(replace(settings, chroma_url="ftp://example.org"), "m").ledger()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{web.server_address[1]}"
+        with pytest.raises(StoreUnavailable, match=rf"the Chroma server at {url} answered HTTP 404"):
+            Store(replace(settings, chroma_url=url), "m").ledger()
+    finally:
+        web.shutdown()
+        web.server_close()

@@ -35,6 +35,7 @@ def test_one_at_a_time_in_arrival_order_with_positions() -> None:
     assert queue.stats() == {"running": 1, "waiting": 2}
     releases["a"].set()
     assert starts["b"].wait(2) and not starts["c"].is_set()
+    time.sleep(0.5)  # let c see that it moved up to place 1
     releases["b"].set()
     assert starts["c"].wait(2)
     releases["c"].set()
@@ -114,19 +115,19 @@ def test_concurrency_two_runs_two() -> None:
                 pass
 
 
-class SlowBackend:
-    """Plumbing stand-in for the LLM: answers slowly with a sentence quoted from the first source."""
+class HeldBackend:
+    """Plumbing stand-in for the LLM: answers with a sentence quoted from the first source, once released."""
 
-    name = "slow-fake"
+    name = "held-fake"
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self) -> None:
+        self.release = threading.Event()
 
     def stream_chat(self, messages, max_tokens=None):  # noqa: ANN001, ANN201
         import re
 
         quoted = re.search(r'\[1\] \([^)]*\) "(.+?)"\n', messages[-1]["content"] + "\n")
-        time.sleep(self.seconds)
+        self.release.wait(60)
         yield (quoted.group(1) if quoted else "Ja.") + " [1]"
 
 
@@ -135,28 +136,38 @@ def test_assistant_queues_generation_and_answers_busy_when_full(small_index) -> 
 
     from kb.assistant import Assistant
 
-    settings = replace(small_index, answer_mode="llm", llm_concurrency=1, queue_size=1, queue_timeout_s=30)
+    settings = replace(small_index, answer_mode="llm", llm_concurrency=1, queue_size=1, queue_timeout_s=60)
     assistant = Assistant(settings)
-    assistant._backend = SlowBackend(1.5)
+    backend = HeldBackend()
+    assistant._backend = backend
     results: dict[int, list[dict]] = {}
 
     def ask(n: int) -> None:
         results[n] = list(assistant.ask_stream("Vilka är handlingsplanens fyra insatsområden?"))
 
+    def wait_for(condition) -> None:  # noqa: ANN001
+        deadline = time.monotonic() + 60
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert condition(), assistant.queue.stats()
+
     threads = [threading.Thread(target=ask, args=(n,)) for n in range(3)]
+    threads[0].start()
+    wait_for(lambda: assistant.queue.stats() == {"running": 1, "waiting": 0})  # 0 generates (held)
+    threads[1].start()
+    wait_for(lambda: assistant.queue.stats() == {"running": 1, "waiting": 1})  # 1 waits
+    threads[2].start()
+    threads[2].join(60)  # 2 finds the queue full and is answered at once, while 0 is still held
+    assert 2 in results and not threads[2].is_alive()
+    backend.release.set()
     for t in threads:
-        t.start()
-        time.sleep(0.3)
-    for t in threads:
-        t.join(30)
+        t.join(60)
     kinds = {n: [e["type"] for e in events] for n, events in results.items()}
     answers = {n: events[-1]["answer"] for n, events in results.items()}
     assert all(k[0] == "sources" and k[-1] == "answer" for k in kinds.values()), kinds
-    generated = [n for n, a in answers.items() if a.backend == "slow-fake"]
-    busy = [n for n, a in answers.items() if a.backend == "extractive"]
-    assert len(generated) == 2 and len(busy) == 1, {n: a.backend for n, a in answers.items()}
-    waited = [n for n in generated if "queue" in kinds[n]]
-    assert len(waited) == 1 and [e["position"] for e in results[waited[0]] if e["type"] == "queue"] == [1]
-    busy_answer = answers[busy[0]]
-    assert busy_answer.citations and any("Många frågar just nu" in n for n in busy_answer.notices)
+    assert answers[0].backend == answers[1].backend == "held-fake", {n: a.backend for n, a in answers.items()}
+    assert "queue" not in kinds[0] and [e["position"] for e in results[1] if e["type"] == "queue"] == [1]
+    busy = answers[2]
+    assert busy.backend == "extractive" and busy.citations
+    assert any("Många frågar just nu" in n for n in busy.notices)
     assert assistant.queue.stats() == {"running": 0, "waiting": 0}
