@@ -180,7 +180,7 @@ def step_answers(settings, questions: list[str]) -> dict:  # noqa: ANN001
                                                       "predicted_per_second")}
         return row
 
-    out["first_question"] = ask(questions[0])  # pays for the system prompt once, as the first user does
+    out["first_question"] = ask(questions[0])  # the first after start: llama.cpp's caches are cold
     out["answers"] = [ask(q) for q in questions[1:]]
     rows = out["answers"]
     llm_rows = [r for r in rows if str(r.get("backend", "")).startswith(("llama", "openai"))]
@@ -356,7 +356,8 @@ def render(results: dict) -> str:
         lines += [f"- Answers: {st['model']}, {st['threads']} thread generating, {st['batch_threads']} reading the "
                   f"prompt, context {st['context']}, at most {st['max_tokens']} tokens, time-out {st['timeout_s']:.0f} s. "
                   f"Models loaded (`Assistant.warm`) in {ans['warm_s']:.1f} s. "
-                  f"First question after start (system prompt not cached yet): sources "
+                  f"First question after start (its system prompt already read into llama.cpp's cache by "
+                  f"`warm`, as the app does at start): sources "
                   f"{_s(ans['first_question']['sources_s'], 2)}, first token "
                   f"{_s(ans['first_question']['first_token_s'])}, answer {_s(ans['first_question'].get('total_s'))}. "
                   f"{ans['llm_answers']} of {len(ans['answers'])} further questions answered by the LLM:", "",
@@ -414,7 +415,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated step names to run again; the other steps' "
                         "figures are taken from the existing results.json (same --data-dir)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--render", action="store_true", help="only write RESULTS.md again from results.json")
     args = parser.parse_args()
+    if args.render:
+        args.out.write_text(render(json.loads((args.out.parent / "results.json").read_text())), encoding="utf-8")
+        return
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
 
     from kb.config import Settings
