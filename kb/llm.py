@@ -152,6 +152,19 @@ def _chunk_error(chunk: Any) -> str | None:
     return str(err)
 
 
+def _read_chunk(chunk: dict, who: str) -> tuple[str, bool, dict | None]:
+    """(text, finished, timings) of one OpenAI-style chunk, for both backends; an error chunk raises.
+
+    ``who`` names the backend in the message ("the local model", "the LLM server at …").
+    """
+    error = _chunk_error(chunk)
+    if error:
+        raise LLMError(f"{who} could not answer: {error}")
+    piece, finish_reason = _delta_text(chunk)
+    timings = (chunk.get("timings") or chunk.get("usage")) if finish_reason else None
+    return piece, bool(finish_reason), timings
+
+
 def _delta_text(chunk: dict[str, Any]) -> tuple[str, str | None]:
     """(content piece, finish_reason) of one streamed chat-completion chunk."""
     choices = chunk.get("choices") or []
@@ -323,16 +336,13 @@ class LlamaCppBackend(_BaseBackend):
                     break
                 if isinstance(item, Exception):
                     raise LLMError(f"the local model rejected the request: {item}") from item
-                error = _chunk_error(item)
-                if error:
-                    raise LLMError(f"the local model could not answer: {error}")
-                piece, finish_reason = _delta_text(item)
+                piece, finished_now, timings = _read_chunk(item, "the local model")
                 if piece:
                     parts.append(piece)
                     yield piece
-                if finish_reason:
+                if finished_now:
                     finished = True
-                    self.last_timings = item.get("timings")
+                    self.last_timings = timings
             if state["timed_out"]:
                 raise self._timeout("the answer was not finished", "".join(parts))
             if not finished:
@@ -447,10 +457,7 @@ class OpenAICompatibleBackend(_BaseBackend):
                     except ValueError:
                         raise LLMError(f"the LLM server at {self.url} sent a response that is not JSON: "
                                        f"{response.text[:200]!r}") from None
-                    error = _chunk_error(body)
-                    if error:
-                        raise LLMError(f"the LLM server at {self.url} could not answer: {error}")
-                    text, _ = _delta_text(body)
+                    text, _, _ = _read_chunk(body, f"the LLM server at {self.url}")
                     if text:
                         yield text
                     return
@@ -463,16 +470,13 @@ class OpenAICompatibleBackend(_BaseBackend):
                         chunk = json.loads(data)
                     except ValueError:
                         raise LLMError(f"the LLM server at {self.url} sent a malformed event: {data[:200]!r}") from None
-                    error = _chunk_error(chunk)
-                    if error:
-                        raise LLMError(f"the LLM server at {self.url} could not answer: {error}")
-                    piece, finish_reason = _delta_text(chunk)
+                    piece, finished_now, timings = _read_chunk(chunk, f"the LLM server at {self.url}")
                     if piece:
                         parts.append(piece)
                         yield piece
-                    if finish_reason:
+                    if finished_now:
                         finished = True
-                        self.last_timings = chunk.get("timings") or chunk.get("usage")
+                        self.last_timings = timings
                     if time.monotonic() > deadline:
                         raise self._timeout("".join(parts))
                 if not finished:

@@ -85,14 +85,19 @@ def kb_env(settings: Settings) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def small_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings of an index of the plan and SOU 2019:56's two summaries, built once per session."""
-    from ingest.index import ingest
-
     root = tmp_path_factory.mktemp("small-index")
     corpus = root / "corpus"
     corpus.mkdir()
     shutil.copy(PLAN_FILE, corpus / PLAN_FILE.name)
     (corpus / "sources.toml").write_text(SMALL_MANIFEST, encoding="utf-8")
-    settings = replace(Settings(), data_dir=root / "data", corpus_dir=corpus, corpus_mirror=SHARED,
+    return build_index(root, corpus, SHARED)
+
+
+def build_index(root: Path, corpus: Path, mirror: Path | None) -> Settings:
+    """Settings (extractive answers) of a fresh index of ``corpus`` under ``root/data``; fails on any ingest error."""
+    from ingest.index import ingest
+
+    settings = replace(Settings(), data_dir=root / "data", corpus_dir=corpus, corpus_mirror=mirror,
                        download_missing=False, answer_mode="extractive")
     report = ingest(settings, log=lambda m: None, progress=False)
     assert report.ok, report.summary()

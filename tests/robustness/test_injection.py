@@ -22,8 +22,8 @@ from pathlib import Path
 
 import hostile as H
 import pytest
+from conftest import build_index
 
-from ingest.index import ingest
 from kb import answer as A
 from kb.assistant import Assistant
 from kb.config import Settings
@@ -58,11 +58,7 @@ def injected(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     (corpus / "kumla.txt").write_text(KUMLA, encoding="utf-8")
     H.white_text_pdf(corpus / "hallsberg.pdf", HALLSBERG_VISIBLE, HALLSBERG_HIDDEN)
     (corpus / "foreningsrad.md").write_text(FORENINGSRAD, encoding="utf-8")
-    settings = replace(Settings(), data_dir=root / "data", corpus_dir=corpus, corpus_mirror=None,
-                       download_missing=False, answer_mode="extractive")
-    report = ingest(settings, log=lambda m: None, progress=False)
-    assert report.ok, report.summary()
-    return settings
+    return build_index(root, corpus, None)
 
 
 class Recording:
