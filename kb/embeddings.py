@@ -73,6 +73,7 @@ def _omp_set_num_threads(engine: object) -> object:
 
 
 QUERY_CACHE = 256
+SENTENCE_CACHE = 20_000  # sentence vectors (384 floats each: ~30 MB when full)
 MIN_PER_WORKER = 4  # smaller batches are not worth splitting
 
 
@@ -148,6 +149,38 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return _normalise(self._model.encode([text], prompt_name=self._query_prompt,
                                              normalize_embeddings=True)).reshape(-1)
+
+
+_SENTENCES: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_SENTENCES_LOCK = threading.Lock()
+
+
+def embed_sentences(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Document vectors of short texts, cached (LRU of ``SENTENCE_CACHE``) across questions.
+
+    Retrieval reranks its best passages by their best sentence and answering then scores the
+    same sentences again: the cache makes the second pass free, and popular passages (the
+    plan's) are embedded once per process rather than once per question."""
+    name = getattr(embedder, "name", type(embedder).__name__)
+    out: list[np.ndarray | None] = []
+    with _SENTENCES_LOCK:
+        for t in texts:
+            v = _SENTENCES.get((name, t))
+            if v is not None:
+                _SENTENCES.move_to_end((name, t))
+            out.append(v)
+    todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
+    if todo:
+        fresh = dict(zip(todo, embedder.embed_documents(todo)))
+        with _SENTENCES_LOCK:
+            for t, v in fresh.items():
+                _SENTENCES[(name, t)] = v
+            while len(_SENTENCES) > SENTENCE_CACHE:
+                _SENTENCES.popitem(last=False)
+        out = [fresh[t] if v is None else v for t, v in zip(texts, out)]
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack(out)
 
 
 @lru_cache(maxsize=4)

@@ -282,6 +282,13 @@ class Store:
         return [Hit(i, d, dict(m or {}), float(dist)) for i, d, m, dist in
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 
+    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
+        """Stored vectors of the given chunks (to score lexical candidates the dense search missed)."""
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=list(ids), include=["embeddings"])
+        return {i: e for i, e in zip(got["ids"], got["embeddings"])}
+
     def count(self) -> int:
         return self.chunks.count()
 

@@ -37,3 +37,19 @@ def guess_language(text: str) -> str:
     sv = sum(w in _SV_WORDS for w in words) + 1.5 * swedish_letters
     en = sum(w in _EN_WORDS for w in words)
     return "en" if en > sv else "sv"
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(•A-ZÅÄÖÉ0-9])|\n+")
+_ABBREVIATION_END = re.compile(r"\b(prop|skr|jfr|bl\.a|t\.ex|m\.m|dvs|ca|resp|nr|kap|s|e\.g|i\.e|etc|govt)\.$",
+                               re.IGNORECASE)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (and list lines); no split after abbreviations such as "Prop." or "bl.a."."""
+    out: list[str] = []
+    for piece in (p.strip() for p in _SENTENCE.split(text) if p and p.strip()):
+        if out and _ABBREVIATION_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out

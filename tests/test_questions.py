@@ -1,7 +1,9 @@
-"""Validates the development question set in ``evals/questions.jsonl``.
+"""Validates the question sets: the development set ``evals/questions.jsonl`` and the held-out
+set ``evals/questions_holdout.jsonl`` (ids ``ho-…``; never used for tuning).
 
-Checks the schema, the counts the set promises (languages, unanswerable questions, share of plan
-questions) and that every evidence phrase is really in the document its question names.
+Checks the schema, the counts each set promises (languages, unanswerable questions, share of plan
+questions), that no question or id occurs twice across both sets, and that every evidence phrase
+is really in the document its question names (and, with the full index, inside one chunk of it).
 
 Matching rule (see evals/README.md): ``fold(phrase) in fold(document_text)``, where the document
 text has words hyphenated across line ends joined and all whitespace collapsed; HTML documents
@@ -32,6 +34,7 @@ if str(ROOT) not in sys.path:
 fold = importlib.import_module("kb.text").fold
 
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
+HOLDOUT = ROOT / "evals" / "questions_holdout.jsonl"
 
 KEYS = {
     "id",
@@ -79,7 +82,7 @@ SOU_TOPIC_DOCS = {
     "sou_2016_78": {"sou-2016-78"},
     "sou_2019_56": {"sou-2019-56", "sou-2019-56-en", "sou-2019-56-full"},
 }
-ID_RE = re.compile(r"^(sv|en)-([a-z0-9_]+)-(\d{2})$")
+ID_RE = re.compile(r"^(?P<ho>ho-)?(?P<lang>sv|en)-(?P<topic>[a-z0-9_]+)-(\d{2})$")
 # An evidence phrase may occur this many times in its document at most ("distinctive").
 MAX_EVIDENCE_HITS = 3
 
@@ -87,19 +90,23 @@ MAX_EVIDENCE_HITS = 3
 # ----------------------------------------------------------------------------- loading
 
 
-def load_questions() -> list[dict]:
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
     rows = []
-    for number, line in enumerate(QUESTIONS.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError as exc:  # pragma: no cover - reported as a failure
-            pytest.fail(f"{QUESTIONS.name}:{number}: not JSON: {exc}")
+            pytest.fail(f"{path.name}:{number}: not JSON: {exc}")
     return rows
 
 
 QS = load_questions()
+HO = load_questions(HOLDOUT)
+# file name -> its questions; tests that hold for every set are parametrised over this.
+SETS = {QUESTIONS.name: QS, HOLDOUT.name: HO}
+ALL = [(name, q) for name, qs in SETS.items() for q in qs]
 
 
 def mirror_dir() -> Path:
@@ -155,15 +162,15 @@ def plan_variants() -> dict[str, str]:
 
 # ----------------------------------------------------------------------------- helpers
 
-ANSWERABLE = [q for q in QS if q.get("answerable")]
+ALL_ANSWERABLE = [q for _, q in ALL if q.get("answerable")]
 EVIDENCE_CASES = [
     pytest.param(q["doc_id"], phrase, id=f"{q['id']}:{i}")
-    for q in ANSWERABLE
+    for q in ALL_ANSWERABLE
     for i, phrase in enumerate(q.get("evidence") or [])
 ]
 PLAN_EVIDENCE = [
     pytest.param(phrase, id=f"{q['id']}:{i}")
-    for q in ANSWERABLE
+    for q in ALL_ANSWERABLE
     if q.get("doc_id") == "plan"
     for i, phrase in enumerate(q.get("evidence") or [])
 ]
@@ -177,21 +184,22 @@ def _is_str_list(value) -> bool:
 
 
 def test_file_exists_and_not_empty():
-    assert QUESTIONS.is_file()
+    assert QUESTIONS.is_file() and HOLDOUT.is_file()
     assert len(QS) >= 70, f"only {len(QS)} questions"
 
 
-@pytest.mark.parametrize("q", QS, ids=[q.get("id", "?") for q in QS])
-def test_schema(q):
+@pytest.mark.parametrize(("source", "q"), ALL, ids=[q.get("id", "?") for _, q in ALL])
+def test_schema(source, q):
     assert set(q) == KEYS, f"keys differ: {sorted(set(q) ^ KEYS)}"
     assert isinstance(q["id"], str)
     m = ID_RE.match(q["id"])
-    assert m, f"bad id {q['id']!r} (want lang-topic-NN)"
+    assert m, f"bad id {q['id']!r} (want lang-topic-NN, ho-lang-topic-NN in the held-out set)"
+    assert bool(m.group("ho")) == (source == HOLDOUT.name), "held-out ids (and only they) start with ho-"
     assert q["lang"] in LANGS
     assert q["topic"] in TOPICS
     assert q["user"] in USERS
-    assert m.group(1) == q["lang"], "id prefix must be the language"
-    assert m.group(2) == q["topic"], "id middle part must be the topic"
+    assert m.group("lang") == q["lang"], "id prefix must be the language"
+    assert m.group("topic") == q["topic"], "id middle part must be the topic"
     assert isinstance(q["question"], str) and len(q["question"].strip()) >= 10
     assert q["question"].rstrip().endswith("?"), "write questions as questions"
     assert isinstance(q["answerable"], bool)
@@ -226,12 +234,13 @@ def test_schema(q):
 
 
 def test_unique_ids():
-    dupes = [k for k, n in Counter(q["id"] for q in QS).items() if n > 1]
+    dupes = [k for k, n in Counter(q["id"] for _, q in ALL).items() if n > 1]
     assert not dupes, f"duplicate ids: {dupes}"
 
 
 def test_unique_questions():
-    dupes = [k for k, n in Counter(fold(q["question"]) for q in QS).items() if n > 1]
+    """Unique within and across the two sets: a held-out question must not repeat a dev one."""
+    dupes = [k for k, n in Counter(fold(q["question"]) for _, q in ALL).items() if n > 1]
     assert not dupes, f"duplicate questions: {dupes}"
 
 
@@ -251,24 +260,35 @@ def test_unanswerable_counts():
     assert langs["sv"] >= 3 and langs["en"] >= 3, langs
 
 
-def test_mostly_about_the_plan():
-    plan = sum(q["doc_id"] == "plan" for q in ANSWERABLE)
-    share = plan / len(ANSWERABLE)
+def test_holdout_counts():
+    """The held-out set: 48 questions, 24 per language, 3 unanswerable per language."""
+    assert len(HO) == 48, len(HO)
+    assert Counter(q["lang"] for q in HO) == {"sv": 24, "en": 24}
+    unanswerable = [q for q in HO if not q["answerable"]]
+    assert Counter(q["lang"] for q in unanswerable) == {"sv": 3, "en": 3}
+
+
+@pytest.mark.parametrize("source", SETS)
+def test_mostly_about_the_plan(source):
+    answerable = [q for q in SETS[source] if q["answerable"]]
+    share = sum(q["doc_id"] == "plan" for q in answerable) / len(answerable)
     assert 0.55 <= share <= 0.8, f"plan share {share:.0%} (aim: about two thirds)"
 
 
-def test_every_user_group_and_topic_present():
-    assert {q["user"] for q in QS} == USERS
-    assert {q["topic"] for q in QS} == TOPICS
-    assert "partner" in {q["user"] for q in QS if q["lang"] == "en"}
-    assert {"volunteer", "official"} <= {q["user"] for q in QS if q["lang"] == "sv"}
-    sou_docs = {q["doc_id"] for q in ANSWERABLE if q["doc_id"] != "plan"}
+@pytest.mark.parametrize("source", SETS)
+def test_every_user_group_and_topic_present(source):
+    qs = SETS[source]
+    assert {q["user"] for q in qs} == USERS
+    assert {q["topic"] for q in qs} == TOPICS
+    assert "partner" in {q["user"] for q in qs if q["lang"] == "en"}
+    assert {"volunteer", "official"} <= {q["user"] for q in qs if q["lang"] == "sv"}
+    sou_docs = {q["doc_id"] for q in qs if q["answerable"] and q["doc_id"] != "plan"}
     assert sou_docs == set(SOU_FILES), f"SOU documents without questions: {set(SOU_FILES) - sou_docs}"
 
 
 def test_key_facts_in_question_language():
     """English questions need at least one ASCII-only phrasing in most key fact groups."""
-    for q in ANSWERABLE:
+    for q in ALL_ANSWERABLE:
         if q["lang"] != "en":
             continue
         groups = q["key_facts"]
@@ -293,6 +313,33 @@ def test_plan_evidence_matches_every_plan_text(phrase):
     """Plan evidence must survive the OCR: it has to match the raw text and any repaired text."""
     for name, text in plan_variants().items():
         assert fold(phrase) in text, f"{phrase!r} not in plan ({name})"
+
+
+@cache
+def indexed_chunks() -> dict[str, list[str]]:
+    """Folded text of every committed chunk of the default index, by document (read-only)."""
+    from kb.embeddings import embedder_name
+    from kb.store import Store
+
+    settings = importlib.import_module("kb.config").Settings.from_env()
+    if not settings.chroma_url and not settings.chroma_path.is_dir():
+        pytest.skip("no default index here")
+    by_doc: dict[str, list[str]] = {}
+    for chunk in Store(settings, embedder_name(settings)).all_chunks():
+        by_doc.setdefault(chunk.metadata.get("doc_id"), []).append(fold(chunk.text.replace("-\n", "")))
+    if not by_doc and not os.environ.get("KB_FULL_INDEX"):
+        pytest.skip("the default index is empty; scripts/test.sh builds it")
+    return by_doc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("doc_id", "phrase"), EVIDENCE_CASES)
+def test_evidence_inside_one_indexed_chunk(doc_id, phrase):
+    """Retrieval is scored per chunk (``evals.dataset.is_relevant``): a phrase split across two
+    chunks could never count as found."""
+    chunks = indexed_chunks()
+    assert any(fold(phrase) in text for text in chunks.get(doc_id, [])), \
+        f"{phrase!r} is in no single indexed chunk of {doc_id}"
 
 
 def test_html_loader():

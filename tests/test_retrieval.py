@@ -10,13 +10,18 @@ import os
 
 import pytest
 
-from evals.dataset import first_relevant_rank, load_questions, rank_metrics
+from evals.dataset import QUESTIONS_FILE, first_relevant_rank, load_questions, rank_metrics
 from kb.config import Settings
 from kb.retrieval import Retriever, expand_english, named_documents, tokens
 
+HOLDOUT_FILE = QUESTIONS_FILE.with_name("questions_holdout.jsonl")
+
 pytestmark = pytest.mark.slow
 
-THRESHOLDS = {"sv": {"hit@5": 0.90, "mrr": 0.75}, "en": {"hit@5": 0.82, "mrr": 0.62}}
+# Measured 2026-11-27 (dev: sv 1.00 / 0.905, en 0.98 / 0.861; held-out, never tuned on: sv 1.00 /
+# 0.877, en 0.905 / 0.764); the limits leave room for a rebuilt index's HNSW graph differing.
+THRESHOLDS = {"sv": {"hit@5": 0.97, "mrr": 0.87}, "en": {"hit@5": 0.95, "mrr": 0.82}}
+HOLDOUT_THRESHOLDS = {"sv": {"hit@5": 0.95, "mrr": 0.83}, "en": {"hit@5": 0.85, "mrr": 0.72}}
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +42,16 @@ def test_dev_questions_find_their_passage(retriever: Retriever, lang: str) -> No
     misses = [q.id for q, r in zip(questions, ranks) if r is None or r > 5]
     assert metrics["hit@5"] >= THRESHOLDS[lang]["hit@5"], (metrics, misses)
     assert metrics["mrr"] >= THRESHOLDS[lang]["mrr"], (metrics, misses)
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_held_out_questions_find_their_passage(retriever: Retriever, lang: str) -> None:
+    """The held-out set was never used for tuning: this is the check that tuning generalised."""
+    questions = [q for q in load_questions(HOLDOUT_FILE) if q.answerable and q.lang == lang]
+    ranks = [first_relevant_rank(q, [p.text for p in retriever.retrieve(q.question, k=10)]) for q in questions]
+    metrics = rank_metrics(ranks)
+    for metric, limit in HOLDOUT_THRESHOLDS[lang].items():
+        assert metrics[metric] >= limit, (metric, metrics)
 
 
 def test_plan_outranks_sous_for_plan_questions(retriever: Retriever) -> None:
