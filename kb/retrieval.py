@@ -516,14 +516,17 @@ class Retriever:
         the answer tells them apart. Costs one embedding per unseen sentence (cached, and the
         answer step scores the same sentences)."""
         head = order[:SENTENCE_TOP]
-        queries = np.vstack(vectors)
-        best = []
-        for i in head:
+        owners: list[int] = []
+        sentences: list[str] = []
+        for n, i in enumerate(head):
             text = lex.hits[i].text
-            sentences = [s for s in split_sentences(text) if len(s) >= MIN_SENTENCE_CHARS] or [text.strip()]
-            if len(sentences) > SENTENCES_PER_PASSAGE:
-                sentences = sorted(sentences, key=lambda s: -len(q_tokens & set(tokens(s, lex.splitter))))[:SENTENCES_PER_PASSAGE]
-            best.append(float((embed_sentences(self.embedder, sentences) @ queries.T).max()))
+            mine = [s for s in split_sentences(text) if len(s) >= MIN_SENTENCE_CHARS] or [text.strip()]
+            if len(mine) > SENTENCES_PER_PASSAGE:
+                mine = sorted(mine, key=lambda s: -len(q_tokens & set(tokens(s, lex.splitter))))[:SENTENCES_PER_PASSAGE]
+            sentences += mine
+            owners += [n] * len(mine)
+        sims = (embed_sentences(self.embedder, sentences) @ np.vstack(vectors).T).max(axis=1)  # one batch: both cores
+        best = [float(sims[[o == n for o in owners]].max()) for n in range(len(head))]
         lo, hi = min(best), max(best)
         top = fused[head[0]] or 1.0
         for i, b in zip(head, best):
