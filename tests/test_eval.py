@@ -171,6 +171,20 @@ def test_cli_rejects_unknown_ids_with_a_message(capsys: pytest.CaptureFixture) -
 TINY_IDS = ["sv-principles-01", "en-principles-01", "sv-sou_2019_56-01", "sv-unanswerable-01"]
 
 
+def test_ablations_switch_one_part_off_each_and_restore_it(small_index, tmp_path: Path) -> None:  # noqa: ANN001
+    import kb.retrieval as R
+    from evals.retrieval import ABLATIONS, ablate
+
+    before = (R.SENTENCE_W, R.PLAN_BOOST, R.Decompounder.MIN_WORD)
+    lines = [line for line in (Path("evals/questions.jsonl").read_text(encoding="utf-8").splitlines())
+             if json.loads(line)["id"] in TINY_IDS]
+    (tmp_path / "q.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = ablate(small_index, 5, tmp_path / "q.jsonl")
+    assert [r["retriever"] for r in rows] == list(ABLATIONS)
+    assert all(0.0 <= r["sv mrr"] <= 1.0 for r in rows)
+    assert before == (R.SENTENCE_W, R.PLAN_BOOST, R.Decompounder.MIN_WORD)
+
+
 def test_tiny_run_writes_report_with_baseline(small_index, tmp_path: Path) -> None:
     from evals.report import write_report
     from evals.run import Options, run_eval
