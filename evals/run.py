@@ -95,6 +95,7 @@ def run_ours(assistant, questions: list[Question], answer_ids: set[str], options
     if not assistant.retriever.store.ledger():
         raise EvalError("the index is empty: run `kb ingest` first (or set KB_DATA_DIR to an index)")
     assistant.retrieve("uppvärmning", k=1)  # loads the embedder and the lexical index outside the timing
+    assistant.retriever.warm_sentences()  # as the app does at start (the reordering's sentence vectors)
     mode = "extractive" if options.extractive else "llm"
     if answer_ids and mode == "llm":
         from kb.llm import LLMError

@@ -446,8 +446,7 @@ class Retriever:
         lex = self.lexical()
         sentences = []
         for hit in lex.hits:
-            meta = hit.metadata
-            if meta.get("kind") in PRIMARY_KINDS or self.parts.get(meta.get("doc_id", "")) == "summary":
+            if self._primary_or_summary(hit.metadata):
                 sentences += [s for s in split_sentences(hit.text) if len(s) >= MIN_SENTENCE_CHARS]
         for start in range(0, len(sentences), 64):  # in batches: questions asked meanwhile get turns
             embed_sentences(self.embedder, sentences[start:start + 64])
@@ -509,31 +508,44 @@ class Retriever:
 
     def _by_best_sentence(self, order: list[int], fused: dict[int, float], lex: _LexicalIndex,
                           vectors: list[np.ndarray], q_tokens: set[str]) -> list[int]:
-        """Reorder the best few candidates by how well their single best sentence matches.
+        """Reorder the best few candidates of the plan, uploads and summaries by how well their
+        single best sentence matches.
 
         A passage is ~150 words on several points; the question is about one. Passages of one
         section share most words and their whole-passage scores tie; the sentence that states
-        the answer tells them apart. Costs one embedding per unseen sentence (cached, and the
-        answer step scores the same sentences)."""
+        the answer tells them apart. Only the primary documents and summaries take part: their
+        ~1,400 sentences are embedded once at app start (``warm_sentences``), while the full
+        texts' ~20,000 would cost up to a second per question to embed on demand (retrieval p95
+        must stay ≤ 150 ms); measured, leaving full-text passages in place kept most of the gain.
+        The passages trade places; the slots keep their scores, so scores still fall with rank."""
         head = order[:SENTENCE_TOP]
+        slots = [n for n, i in enumerate(head) if self._primary_or_summary(lex.hits[i].metadata)]
+        if len(slots) < 2:
+            return order
         owners: list[int] = []
         sentences: list[str] = []
-        for n, i in enumerate(head):
-            text = lex.hits[i].text
+        for n in slots:
+            text = lex.hits[head[n]].text
             mine = [s for s in split_sentences(text) if len(s) >= MIN_SENTENCE_CHARS] or [text.strip()]
             if len(mine) > SENTENCES_PER_PASSAGE:
                 mine = sorted(mine, key=lambda s: -len(q_tokens & set(tokens(s, lex.splitter))))[:SENTENCES_PER_PASSAGE]
             sentences += mine
             owners += [n] * len(mine)
         sims = (embed_sentences(self.embedder, sentences) @ np.vstack(vectors).T).max(axis=1)  # one batch: both cores
-        best = [float(sims[[o == n for o in owners]].max()) for n in range(len(head))]
-        lo, hi = min(best), max(best)
+        best = {n: float(sims[[o == n for o in owners]].max()) for n in slots}
+        lo, hi = min(best.values()), max(best.values())
         top = fused[head[0]] or 1.0
-        for i, b in zip(head, best):
-            fused[i] = fused[i] / top + SENTENCE_W * (b - lo) / ((hi - lo) or 1.0)
-        for i in order[SENTENCE_TOP:]:
-            fused[i] /= top
-        return sorted(head, key=lambda i: -fused[i]) + order[SENTENCE_TOP:]
+        new = {n: fused[head[n]] / top + SENTENCE_W * (best[n] - lo) / ((hi - lo) or 1.0) for n in slots}
+        moved = [head[n] for n in sorted(slots, key=lambda n: -new[n])]
+        scores = [fused[head[n]] for n in slots]
+        out = list(order)
+        for n, i, score in zip(slots, moved, scores):
+            out[n] = i
+            fused[i] = score
+        return out
+
+    def _primary_or_summary(self, metadata: dict) -> bool:
+        return metadata.get("kind") in PRIMARY_KINDS or self.parts.get(metadata.get("doc_id", "")) == "summary"
 
     @staticmethod
     def _passage(rank: int, hit: Hit, score: float, sim: float, bm25: float) -> Passage:
