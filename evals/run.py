@@ -105,6 +105,7 @@ def run_ours(assistant, questions: list[Question], answer_ids: set[str], options
         except LLMError as exc:
             raise EvalError(f"the language model could not be loaded: {exc}. "
                             "Use --extractive or --retrieval-only to evaluate without it.") from exc
+        assistant.warm()  # the system prompt into llama.cpp's cache, as the app does at start
     startup = time.perf_counter() - t0
     for i, q in enumerate(questions, 1):
         t = time.perf_counter()

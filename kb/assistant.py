@@ -13,6 +13,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 
 from kb.config import Settings
 from kb.injection import instruction_like
@@ -100,11 +101,12 @@ class Assistant:
         if self.settings.answer_mode == "llm":
             with contextlib.suppress(LLMError):  # reported when a question needs it; extraction still works
                 backend = self._llm()
-                if not self.settings.llm_url:  # read the system prompt into llama.cpp's prompt cache now:
-                    from kb.answer import SYSTEM_PROMPT  # the first question then starts from it (~5 s sooner)
+                if not self.settings.llm_url:  # read the system prompt and examples into llama.cpp's prompt
+                    from kb.answer import prompt_messages  # cache now: the first question starts from them
 
-                    backend.chat([{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "."}],
-                                 max_tokens=1)
+                    backend.chat(prompt_messages("."), max_tokens=1)
+        with contextlib.suppress(StoreError):  # last, so the LLM is ready first (~40 s of embedding)
+            self.retriever.warm_sentences()
 
     # The LLM is loaded on first use; ``mode`` "extractive" never loads it.
     def _llm(self):  # noqa: ANN202
@@ -135,7 +137,8 @@ class Assistant:
         yield {"type": "sources", "passages": passages, "language": language}
 
         mode = mode or self.settings.answer_mode
-        refuse = not A.confident(passages) or instruction_like(text)  # off-topic, or orders to the assistant
+        # off-topic, orders to the assistant, or the wording of a document we only link to
+        refuse = not A.confident(passages) or instruction_like(text) or bool(A.unheld_documents(text, self.cited_only))
         scored = [] if refuse else A.score_sentences(query, language, passages, self.retriever.embedder)
         if not scored:  # also when every sentence found was an order to the assistant (kb.injection)
             result.refused = True
@@ -150,10 +153,9 @@ class Assistant:
             yield from self._finish(result, t0, stream_text=True)
             return
 
-        context, refs = A.build_context(scored, passages)
+        context, refs = A.build_context(scored, passages, question=text, neighbour=self._neighbour)
         asked = f"{text} ({previous})" if previous else text
-        messages = [{"role": "system", "content": A.SYSTEM_PROMPT},
-                    {"role": "user", "content": A.user_message(asked, language, context)}]
+        messages = A.prompt_messages(A.user_message(asked, language, context))
         pieces: list[str] = []
         try:
             with self.queue.slot() as positions:
@@ -166,6 +168,8 @@ class Assistant:
                     if result.timings["first_token_s"] is None:
                         result.timings["first_token_s"] = time.perf_counter() - t0
                     pieces.append(piece)
+                    if A.repeating("".join(pieces)):  # looping until the token limit: stop here
+                        break
                     held += piece
                     if A.REFUSAL_MARKER.startswith(held.strip()) or A.REFUSAL_MARKER in held:
                         continue  # could still be (or is) the refusal marker: never show it
@@ -188,9 +192,9 @@ class Assistant:
             yield from self._finish(result, t0, stream_text=True)
             return
         verified, citations, removed = A.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
-                                                       self.retriever.embedder)
+                                                       self.retriever.embedder, language)
         result.removed_claims = removed
-        if not verified:
+        if not verified or A.lacks_asked_number(text, verified):
             result.refused = True
             result.answer = A.refusal_text(language, text, self.cited_only)
         else:
@@ -215,6 +219,25 @@ class Assistant:
             if event["type"] == "answer":
                 final = event["answer"]
         return final
+
+    def _neighbour(self, passage: Passage, step: int) -> Passage | None:
+        """The chunk before (-1) or after (+1) ``passage`` in its document (a list running over a
+        chunk's edge); None when there is none or the index cannot say."""
+        m = passage.metadata
+        if "chunk_index" not in m or "version" not in m:
+            return None
+        where = {"$and": [{"doc_id": passage.doc_id}, {"version": m["version"]},
+                          {"chunk_index": int(m["chunk_index"]) + step}]}
+        try:
+            got = self.retriever.store.chunks.get(where=where, include=["documents", "metadatas"])
+        except Exception:  # noqa: BLE001 - a server hiccup only shortens a list
+            return None
+        if not got.get("ids"):
+            return None
+        return replace(passage, id=got["ids"][0], text=got["documents"][0], metadata=got["metadatas"][0],
+                       page=got["metadatas"][0].get("page", passage.page),
+                       page_end=got["metadatas"][0].get("page_end", passage.page_end),
+                       section=got["metadatas"][0].get("section", passage.section))
 
     @property
     def cited_only(self) -> list:

@@ -16,6 +16,7 @@ from conftest import needs_mirror
 from kb import answer as A
 from kb.assistant import Assistant, QuestionError, clean_question, condense
 from kb.embeddings import load_embedder
+from kb.retrieval import Passage
 
 pytestmark = needs_mirror
 
@@ -89,10 +90,11 @@ def test_llm_answer_with_an_unsupported_claim_loses_that_claim(assistant: Assist
     assert "organiserade verksamheter" in result.answer and "demokratiska värderingar" in result.answer
     assert result.citations and result.citations[0].n == 1
     assert any("togs bort" in n for n in result.notices)
-    # the system prompt is stable and the sources are framed as data
-    system, user = scripted.calls[0]
-    assert system["content"] == A.SYSTEM_PROMPT
-    assert "[1]" in user["content"] and "Svara på svenska." in user["content"]
+    # the system prompt and the worked examples are stable (cached); the sources are framed as data
+    system, *examples, user = scripted.calls[0]
+    assert system["content"] == A.SYSTEM_PROMPT and examples == A.EXAMPLES
+    assert [m["role"] for m in examples] == ["user", "assistant"] * (len(examples) // 2)
+    assert user["role"] == "user" and "[1]" in user["content"] and "Svara på svenska." in user["content"]
 
 
 def test_citations_are_renumbered_in_order_of_use(small_index) -> None:
@@ -194,3 +196,178 @@ def test_control_characters_are_removed(small_index) -> None:
     text, lang = clean_question("Vad\x00 är\x1b social ekonomi?\ud800", small_index)
     assert text == "Vad är social ekonomi? ?" or text.startswith("Vad är social ekonomi?")
     assert lang == "sv"
+
+
+# --------------------------------------------------------------------------- context, lists, repetition, linked-only
+
+
+def _passage(text: str, id: str = "a", page: int = 4, section: str = "Grundläggande principer") -> Passage:
+    return Passage(rank=1, score=1.0, id=id, doc_id="plan", title="Handlingsplanen", short_title="Planen",
+                   kind="plan", language="sv", page=page, page_end=page, section=section, text=text,
+                   url="https://example.org/plan")
+
+
+def test_context_starts_with_the_top_passage_and_spreads_over_passages() -> None:
+    top = _passage("Första meningen i stycket handlar om dialog. Andra meningen i stycket handlar om kvalitet. "
+                   "Tredje meningen i stycket handlar om mångfald.")
+    other = _passage("Ett annat stycke beskriver hur arbetet med planen finansieras.", id="b", page=7, section="")
+    scored = [A.Scored(1, other.text, 0.95)] + [A.Scored(0, s, score) for s, score in
+                                                 zip(A.split_sentences(top.text), (0.90, 0.89, 0.88))]
+    context, refs = A.build_context(scored, [top, other], max_sentences=3)
+    assert refs[0] == A.Ref(0, "Första meningen i stycket handlar om dialog.")  # first, though another scored higher
+    assert [r.passage for r in refs].count(0) == 2 and refs[1].passage == 1  # not three from one passage
+    assert context.splitlines()[0] == '[1] (Planen, s. 4, Grundläggande principer) "Första meningen i stycket handlar om dialog."'
+
+
+def test_a_list_question_gets_the_whole_list_followed_into_the_next_chunk() -> None:
+    first = _passage("Planen vilar på fyra principer:\n\n• Principen om dialog betyder att parterna talar med varandra.\n\n"
+                     "• Principen om kvalitet betyder att verksamheten har ett egenvärde.")
+    rest = _passage("• Principen om långsiktighet betyder att stödet är stabilt. Det gäller i flera år.\n\n"
+                    "• Principen om mångfald betyder att alla kan vara med.\n\nEtt nytt stycke om något helt annat.",
+                    id="next", page=5)
+    asked: list[int] = []
+
+    def neighbour(p: Passage, step: int) -> Passage | None:
+        asked.append(step)
+        return rest if step == 1 else None
+
+    item = "• Principen om kvalitet betyder att verksamheten har ett egenvärde."
+    context, refs = A.build_context([A.Scored(0, item, 0.9)], [first], question="Vilka principer vilar planen på?",
+                                    neighbour=neighbour)
+    assert asked == [1] and len(refs) == 1
+    for part in ("Planen vilar på fyra principer:", "dialog", "kvalitet", "långsiktighet betyder att stödet är stabilt.",
+                 "mångfald"):
+        assert part in refs[0].sentence
+    assert "flera år" not in refs[0].sentence and "nytt stycke" not in refs[0].sentence  # first sentences, this list
+    assert "alla kan vara med" in A.ref_text(refs[0], [first])  # checked and cited against both chunks
+    # asked about one item, the item alone; a lead-in without any list is left out
+    _, refs = A.build_context([A.Scored(0, item, 0.9)], [first], question="Vad betyder principen om kvalitet?",
+                              neighbour=neighbour)
+    assert refs == [A.Ref(0, item)]
+    lone = _passage("Här kommer en uppräkning:")
+    _, refs = A.build_context([A.Scored(0, lone.text, 0.9), A.Scored(1, rest.text.splitlines()[-1], 0.5)],
+                              [lone, rest])
+    assert [r.passage for r in refs] == [1]
+
+
+def test_a_sentence_referring_back_brings_the_one_before_it() -> None:
+    p = _passage("Stödet ska vara långsiktigt och stabilt för föreningarna. Detta omfattar bidragssystemen och villkoren.")
+    _, refs = A.build_context([A.Scored(0, "Detta omfattar bidragssystemen och villkoren.", 0.9)], [p])
+    assert refs[0].sentence == p.text
+
+
+def test_the_plans_six_principles_all_reach_the_model(assistant: Assistant) -> None:
+    spy = ScriptedLLM("Planen beskriver principer [1].")
+    with_llm(assistant, spy).ask("Vilka grundläggande principer beskriver handlingsplanen?")
+    user = spy.calls[0][-1]["content"]
+    for principle in ("självständigt", "dialog", "kvalitet", "långsiktighet", "öppenhet", "mångfald"):
+        assert f"Principen om {principle}" in user, principle
+
+
+def _definition(small_index) -> tuple[list, list[A.Ref], str]:  # noqa: ANN001
+    _, passages = Assistant(small_index).retrieve("Hur definieras social ekonomi?", k=5)
+    sentence = next(s for p in passages for s in A.split_sentences(p.text) if "organiserade verksamheter" in s)
+    return passages, [A.Ref(next(i for i, p in enumerate(passages) if sentence in p.text), sentence)], sentence
+
+
+def test_a_repeated_or_looping_answer_is_said_once(small_index) -> None:
+    passages, refs, sentence = _definition(small_index)
+    embedder = load_embedder(small_index)
+    claim = sentence.rstrip(".")
+    text, _, removed = A.verify_answer(f"{claim}. [1] " * 4, refs, passages, embedder)  # looping, number after the stop
+    assert text == f"{claim} [1]." and not removed
+    short = "Verksamheterna bygger på demokratiska värderingar [1]."
+    text, _, _ = A.verify_answer(f"{short} {short}", refs, passages, embedder)
+    assert text == short
+    assert A.trim_repetition("Ett svar som börjar bra, och sedan " + "upprepar samma fras om och om igen, " * 5) == (
+        "Ett svar som börjar bra, och sedan upprepar samma fras om och om igen.")
+
+
+def test_a_bulleted_answer_is_checked_as_one_claim_and_an_injected_item_sinks_it(small_index) -> None:
+    passages, refs, _ = _definition(small_index)
+    embedder = load_embedder(small_index)
+    bullets = ("Social ekonomi definieras så här:\n- organiserade verksamheter med samhälleliga ändamål\n"
+               "- demokratiska värderingar\n- organisatoriskt fristående från den offentliga sektorn [1]")
+    text, citations, removed = A.verify_answer(bullets, refs, passages, embedder)
+    assert text.startswith("Social ekonomi definieras så här: organiserade verksamheter") and text.endswith("[1].")
+    assert not removed and citations[0].quote == refs[0].sentence
+    text, citations, removed = A.verify_answer(bullets.replace("- demokratiska", "- 750 000 kronor per förening\n- demokratiska"),
+                                               refs, passages, embedder, "sv")
+    assert text == "" and not citations and "750 000" in removed[0]
+
+
+def test_a_removed_claim_may_be_replaced_by_its_source_quoted_never_shown(small_index, monkeypatch) -> None:
+    passages, refs, sentence = _definition(small_index)
+    other = next(s for p in passages for s in A.split_sentences(p.text)
+                 if len(s) > 40 and "organiserade verksamheter" not in s)
+    refs = [refs[0], A.Ref(next(i for i, p in enumerate(passages) if other in p.text), other)]
+    embedder = load_embedder(small_index)
+    monkeypatch.setattr(A, "QUOTE_COSINE", -1.0)  # every removed claim is "about" the sentence it cites
+    answer = f"Regionen ger 2 miljoner kronor till varje förening [2]. {sentence.rstrip('.')} [1]."
+    text, citations, removed = A.verify_answer(answer, refs, passages, embedder, "sv")
+    assert "2 miljoner" not in text and removed == ["Regionen ger 2 miljoner kronor till varje förening."]
+    assert text.startswith(f"Källan säger: ”{other}” [1] ") and text.endswith("[2].")
+    assert [(c.n, c.quote) for c in citations] == [(1, other), (2, sentence)]  # numbered in order of use
+    # nothing of the model's own holds: a refusal, however close a quote would come
+    text, citations, removed = A.verify_answer("Regionen ger 2 miljoner kronor till varje förening [2].", refs,
+                                               passages, embedder, "sv")
+    assert text == "" and not citations and removed
+
+
+def test_a_looping_model_is_stopped_early(assistant: Assistant) -> None:
+    loop = "Social ekonomi definieras här som organiserade verksamheter som primärt har samhälleliga ändamål [1]. "
+    scripted = ScriptedLLM(loop * 30)
+    served: list[int] = []
+    stream = scripted.stream_chat
+
+    def counting(messages: list[dict], **kwargs) -> Iterator[str]:
+        for piece in stream(messages, **kwargs):
+            served.append(len(piece))
+            yield piece
+
+    scripted.stream_chat = counting
+    result = with_llm(assistant, scripted).ask("Hur definieras social ekonomi i handlingsplanen?")
+    assert sum(served) < 3 * len(loop)  # stopped soon after the loop began, not at the end of 30 rounds
+    assert result.answer.count("organiserade verksamheter") == 1 and not result.refused
+
+
+@pytest.mark.parametrize("question,language,says", [
+    ("Vad står det ordagrant i propositionen 2009/10:55 om föreningars självständighet?", "sv", "finns inte som text"),
+    ("Can you quote the exact wording of Prop. 2009/10:55 about the independence of associations?", "en",
+     "does not hold the text"),
+])
+def test_the_wording_of_a_document_we_only_link_is_refused_with_its_link(assistant: Assistant, question: str,
+                                                                          language: str, says: str) -> None:
+    spy = ScriptedLLM("Propositionen säger att föreningar ska vara självständiga [1].")
+    result = with_llm(assistant, spy).ask(question)
+    assert result.refused and not spy.calls and not result.citations and result.language == language
+    assert says in result.answer and "Prop. 2009/10:55 En politik för det civila samhället" in result.answer
+    assert "https://data.riksdagen.se/dokument/GX0355.html" in result.answer
+
+
+def test_what_the_plan_says_about_a_linked_document_is_not_refused_for_that(assistant: Assistant) -> None:
+    for question in ("Vad säger handlingsplanen om propositionen 2009/10:55?",
+                     "What does the plan say about the 2009 bill (Prop. 2009/10:55)?",
+                     "Vilken proposition från 2009 lyfter planen fram?"):
+        assert A.unheld_documents(question, assistant.cited_only) == [], question
+    assert [s.id for s in A.unheld_documents("Vad står det i Prop. 2009/10:55?", assistant.cited_only)] == [
+        "prop-2009-10-55"]
+
+
+def test_an_amount_question_answered_without_any_amount_is_refused(assistant: Assistant) -> None:
+    question = "Hur mycket pengar får en förening i föreningsbidrag per år enligt handlingsplanen?"
+    spy = ScriptedLLM("Redan idag fördelas åtskilliga miljoner i föreningsbidrag inom Örebro län [1].")
+    result = with_llm(assistant, spy).ask(question)
+    assert spy.calls and not result.removed_claims  # the model was asked and its sentence holds …
+    assert result.refused and "kunskapsbasen" in result.answer  # … but it names no amount
+    assert not A.lacks_asked_number(question, "Varje förening får 5 000 kronor [1].")
+    assert not A.lacks_asked_number("Vad säger planen om föreningsbidrag?", "Bidragen är viktiga [1].")
+
+
+def test_a_long_swedish_aside_in_an_english_answer_is_cut_to_its_term() -> None:
+    claim = ("The principles are openness and transparency (öppenhet och insyn) and diversity (mångfald handlar bl.a. "
+             "om jämställdhet och ickediskriminering samt innebär att …).")
+    assert A.short_asides(claim, "en") == ("The principles are openness and transparency (öppenhet och insyn) and "
+                                           "diversity (mångfald).")
+    assert A.short_asides(claim, "sv") == claim
+    assert A.short_asides("An arena (see SOU 2016:13, a Swedish inquiry) where people act.", "en").count("(") == 1

@@ -24,6 +24,7 @@ def assistant() -> Assistant:
         if os.environ.get("KB_FULL_INDEX"):
             pytest.fail("the full index is missing")
         pytest.skip("no full index here; scripts/test.sh builds it")
+    a.warm()  # the fixed prompt (system prompt + examples) into the prompt cache, as the app does at start
     return a
 
 
@@ -48,3 +49,24 @@ def test_grounded_cited_answer_in_the_question_language(assistant: Assistant, qu
 def test_off_topic_is_refused_before_the_llm(assistant: Assistant) -> None:
     result = assistant.ask("Hur blir vädret i Örebro på lördag?")
     assert result.refused and result.backend == "none" and result.timings["total_s"] < 5
+
+
+@pytest.mark.parametrize("question,lang,facts", [
+    ("Vilka fyra insatsområden har handlingsplanen?", "sv",
+     ["förståelse", "långsiktiga förutsättningar", "nätverk", "internationell samverkan"]),
+    ("What are the four focus areas of the action plan?", "en",
+     ["understanding", "long-term", "network", "international"]),
+])
+def test_a_list_question_keeps_every_item(assistant: Assistant, question: str, lang: str, facts: list[str]) -> None:
+    result = assistant.ask(question)
+    assert result.backend.startswith("llama") and not result.refused, result.removed_claims
+    assert guess_language(result.answer) == lang
+    missing = [f for f in facts if fold(f) not in fold(result.answer)]
+    assert not missing, (missing, result.answer)
+    assert any(c.doc_id == "plan" and "långsiktiga förutsättningar" in c.text for c in result.citations)
+
+
+def test_the_wording_of_a_linked_only_document_is_refused_with_its_link(assistant: Assistant) -> None:
+    result = assistant.ask("Vad står det ordagrant i Ds 1998:48 Social ekonomi i EU-landet Sverige om historien?")
+    assert result.refused and result.backend == "none" and not result.citations
+    assert "Ds 1998:48" in result.answer and "https://www.regeringen.se/sok/?query=Ds%201998%3A48" in result.answer
