@@ -13,7 +13,6 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import replace
 
 from kb.config import Settings
 from kb.injection import instruction_like
@@ -153,7 +152,7 @@ class Assistant:
             yield from self._finish(result, t0, stream_text=True)
             return
 
-        context, refs = A.build_context(scored, passages, question=text, neighbour=self._neighbour)
+        context, refs = A.build_context(scored, passages, question=text, neighbour=self.retriever.neighbour)
         asked = f"{text} ({previous})" if previous else text
         messages = A.prompt_messages(A.user_message(asked, language, context))
         pieces: list[str] = []
@@ -219,25 +218,6 @@ class Assistant:
             if event["type"] == "answer":
                 final = event["answer"]
         return final
-
-    def _neighbour(self, passage: Passage, step: int) -> Passage | None:
-        """The chunk before (-1) or after (+1) ``passage`` in its document (a list running over a
-        chunk's edge); None when there is none or the index cannot say."""
-        m = passage.metadata
-        if "chunk_index" not in m or "version" not in m:
-            return None
-        where = {"$and": [{"doc_id": passage.doc_id}, {"version": m["version"]},
-                          {"chunk_index": int(m["chunk_index"]) + step}]}
-        try:
-            got = self.retriever.store.chunks.get(where=where, include=["documents", "metadatas"])
-        except Exception:  # noqa: BLE001 - a server hiccup only shortens a list
-            return None
-        if not got.get("ids"):
-            return None
-        return replace(passage, id=got["ids"][0], text=got["documents"][0], metadata=got["metadatas"][0],
-                       page=got["metadatas"][0].get("page", passage.page),
-                       page_end=got["metadatas"][0].get("page_end", passage.page_end),
-                       section=got["metadatas"][0].get("section", passage.section))
 
     @property
     def cited_only(self) -> list:

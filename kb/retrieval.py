@@ -29,7 +29,7 @@ import re
 import threading
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -259,6 +259,8 @@ class _LexicalIndex:
         self.splitter = Decompounder(counts)
         corpus = [tokens(text, self.splitter) for text in texts]
         self.vocab = {t for doc in corpus for t in doc}
+        self.position = {(h.metadata.get("doc_id"), h.metadata.get("version"), h.metadata.get("chunk_index")): i
+                         for i, h in enumerate(hits)}
         self.bm25 = bm25s.BM25()
         self.bm25.index(corpus, show_progress=False)
 
@@ -438,6 +440,22 @@ class Retriever:
             p.best_bm25 = max(bm25_score.values(), default=0.0)
             p.coverage = coverage
         return passages
+
+    def neighbour(self, passage: Passage, step: int) -> Passage | None:
+        """The chunk before (-1) or after (+1) ``passage`` in its document (a list running over a
+        chunk's edge), from the in-memory index; None at a document's edge."""
+        m = passage.metadata
+        if "chunk_index" not in m:
+            return None
+        lex = self.lexical()
+        i = lex.position.get((m.get("doc_id"), m.get("version"), int(m["chunk_index"]) + step))
+        if i is None:
+            return None
+        hit = lex.hits[i]
+        return replace(passage, id=hit.id, text=hit.text, metadata=hit.metadata,
+                       page=hit.metadata.get("page", passage.page),
+                       page_end=hit.metadata.get("page_end", passage.page_end),
+                       section=hit.metadata.get("section", passage.section))
 
     def warm_sentences(self) -> int:
         """Embed the sentences of the primary documents and summaries now (the app does this in

@@ -112,3 +112,19 @@ def test_glossary_prefers_the_exact_key_and_the_longest_phrase() -> None:
     assert R.expand_english("umbrella organisations")[0] == "paraplyorganisationer"
     assert R.expand_english("umbrella organisation")[0] == "paraplyorganisation"
     assert R.swedish_terms_query("volunteer work in Örebro") == "ideellt arbete in orebro"
+
+
+def test_neighbour_is_the_adjacent_chunk_of_the_same_document(small_index) -> None:  # noqa: ANN001
+    retriever = Retriever(small_index)
+    passage = retriever.retrieve("Vilka grundläggande principer gäller för civilsamhället?", k=1)[0]
+    index = int(passage.metadata["chunk_index"])
+    after, before = retriever.neighbour(passage, 1), retriever.neighbour(passage, -1)
+    for other, step in ((after, 1), (before, -1)):
+        if other is None:  # only at the document's edge
+            assert index + step < 0 or all(int(h.metadata["chunk_index"]) != index + step for h in
+                                           retriever.lexical().hits if h.metadata["doc_id"] == passage.doc_id)
+            continue
+        assert other.doc_id == passage.doc_id and int(other.metadata["chunk_index"]) == index + step
+        assert other.text != passage.text and other.rank == passage.rank
+    first = retriever.neighbour(passage, -index) if index else passage
+    assert first is not None and retriever.neighbour(first, -1) is None
