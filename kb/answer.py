@@ -42,12 +42,11 @@ import numpy as np
 from kb.embeddings import Embedder, embed_sentences
 from kb.injection import instruction_like
 from kb.manifest import Source
-from kb.retrieval import Passage, query_tokens, tokens
+from kb.retrieval import MIN_SENTENCE_CHARS, Passage, query_tokens, tokens
 from kb.text import fold, guess_language, split_sentences
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d[\d\s]*(?:[.,]\d+)?")
-_MIN_SENTENCE_CHARS = 25
 
 # Thresholds, measured on the development questions (see the closing notes / evals).
 # Measured on the dev questions (full index): off-topic questions (football, weather, sports
@@ -225,7 +224,7 @@ def score_sentences(question: str, language: str, passages: list[Passage], embed
     q_tokens = set(query_tokens(question, language))
     candidates: list[tuple[int, str]] = []
     for i, p in enumerate(passages):
-        sentences = [s for s in split_sentences(p.text) if len(s) >= _MIN_SENTENCE_CHARS] or [p.text.strip()]
+        sentences = [s for s in split_sentences(p.text) if len(s) >= MIN_SENTENCE_CHARS] or [p.text.strip()]
         candidates += [(i, s) for s in sentences if not instruction_like(s)]  # see kb.injection
     if not candidates:
         return []

@@ -276,9 +276,11 @@ class _LexicalIndex:
         return self.bm25.get_scores(query_tokens)
 
     def search(self, query_tokens: list[str], k: int, allowed: set[int] | None) -> list[tuple[int, float]]:
-        if not self.hits:
-            return []
-        scores = self.scores(query_tokens)
+        return self.top(self.scores(query_tokens), k, allowed)
+
+    @staticmethod
+    def top(scores: np.ndarray, k: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        """The ``k`` best-scoring passages (only ``allowed`` ones when given) with a match at all."""
         if allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)
             mask[list(allowed)] = True
@@ -410,10 +412,7 @@ class Retriever:
                     dense_sim[i] = max(dense_sim.get(i, -1.0), 1.0 - hit.distance)
         q_tokens = query_tokens(question, language, lex.splitter)
         bm25_all = lex.scores(q_tokens)
-        candidates = set(dense_sim)
-        for i in np.argsort(-bm25_all)[:CANDIDATES]:
-            if bm25_all[i] > 0 and (allowed is None or int(i) in allowed):
-                candidates.add(int(i))
+        candidates = set(dense_sim) | {i for i, _ in lex.top(bm25_all, CANDIDATES, allowed)}
         if not candidates:
             return []
         self._complete_similarities(candidates, dense_sim, vectors, lex)
