@@ -5,7 +5,7 @@ Design choices:
   occurs in the folded answer; evidence counts when a cited passage holds an evidence phrase
   (``evals.dataset.is_relevant``, the same rule as for retrieval). Reproducible, fast, and a
   failure can be read off the row.
-- Citation support uses the product's own support judge (``kb.answer.support``: word
+- Citation support uses the product's own support judge (``kb.verify.support``: word
   overlap or cross-language embedding similarity, numbers must match), applied to every
   checkable claim the LLM wrote: support = claims kept / (kept + removed). It measures how
   often the model's claims are backed by what it cites; an independent judge (NLI) would need
@@ -69,7 +69,7 @@ def grade(q: Question, *, answer: str, refused: bool, cited_texts: list[str] | N
 
 def grade_answer(q: Question, result) -> dict:  # noqa: ANN001 - kb.answer.Answer
     """Grade one of our answers (``kb.assistant.Assistant.ask``)."""
-    from kb.answer import split_claims
+    from kb.verify import split_claims
 
     cited_claims = sum(1 for c in split_claims(result.answer) if c.cites) if not result.refused else 0
     timings = {"sources_s": result.timings.get("retrieve_s"), "first_token_s": result.timings.get("first_token_s"),
@@ -78,5 +78,6 @@ def grade_answer(q: Question, result) -> dict:  # noqa: ANN001 - kb.answer.Answe
                  claims_kept=cited_claims, claims_removed=len(result.removed_claims), timings=timings,
                  backend=result.backend, notices=list(result.notices), removed_claims=list(result.removed_claims),
                  fallback=result.backend == "extractive" and bool(result.notices),  # the LLM failed or timed out
+                 quoted=result.backend.endswith("+extractive") and not result.refused,  # nothing it wrote held
                  citations=[{"n": c.n, "doc_id": c.doc_id, "page": c.page, "section": c.section, "quote": c.quote}
                             for c in result.citations])

@@ -111,7 +111,8 @@ def answer_summary(rows: Sequence[dict]) -> dict:
       answerable_refused split it.
     - language_match: the answer is in the question's language.
     - errors / fallbacks: answers that failed / that fell back to extraction because the LLM
-      failed or timed out (counts).
+      failed or timed out (counts); quoted: answers where nothing the model wrote held and the
+      sources' best sentences were shown instead (``KB_UNVERIFIED=extractive``).
     """
 
     def summarise(group: list[dict]) -> dict:
@@ -131,6 +132,7 @@ def answer_summary(rows: Sequence[dict]) -> dict:
             "language_match": rate(r["language_right"] for r in group),
             "errors": sum(bool(r.get("error")) for r in group),
             "fallbacks": sum(bool(r.get("fallback")) for r in group),
+            "quoted": sum(bool(r.get("quoted")) for r in group),
         }
 
     return {

@@ -31,6 +31,7 @@ ANSWER_MEASURES = (
     ("language_match", "answer in the question's language"),
     ("errors", "errors (failures, baseline time-outs)"),
     ("fallbacks", "LLM failed or timed out: extractive fallback"),
+    ("quoted", "model's answer unsupported: sources quoted instead"),
 )
 
 

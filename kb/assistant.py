@@ -124,6 +124,9 @@ class Assistant:
         ``mode``: "llm" (default when a model is configured) or "extractive".
         """
         from kb import answer as A
+        from kb import context as C
+        from kb import refusal as R
+        from kb import verify as V
 
         t0 = time.perf_counter()
         text, language = clean_question(question, self.settings)
@@ -137,22 +140,21 @@ class Assistant:
 
         mode = mode or self.settings.answer_mode
         # off-topic, orders to the assistant, or the wording of a document we only link to
-        refuse = not A.confident(passages) or instruction_like(text) or bool(A.unheld_documents(text, self.cited_only))
-        scored = [] if refuse else A.score_sentences(query, language, passages, self.retriever.embedder)
+        refuse = not R.confident(passages) or instruction_like(text) or bool(R.unheld_documents(text, self.cited_only))
+        scored = [] if refuse else C.score_sentences(query, language, passages, self.retriever.embedder)
         if not scored:  # also when every sentence found was an order to the assistant (kb.injection)
             result.refused = True
-            result.answer = A.refusal_text(language, text, self.cited_only)
+            result.answer = R.refusal_text(language, text, self.cited_only)
             result.backend = "none"
             yield from self._finish(result, t0, stream_text=True)
             return
 
         if mode == "extractive":
-            result.answer, result.citations = A.extractive_answer(text, language, passages, scored)
-            result.backend = "extractive"
+            self._extract(result, text, scored)
             yield from self._finish(result, t0, stream_text=True)
             return
 
-        context, refs = A.build_context(scored, passages, question=text, neighbour=self.retriever.neighbour)
+        context, refs = C.build_context(scored, passages, question=text, neighbour=self.retriever.neighbour)
         asked = f"{text} ({previous})" if previous else text
         messages = A.prompt_messages(A.user_message(asked, language, context))
         pieces: list[str] = []
@@ -167,7 +169,7 @@ class Assistant:
                     if result.timings["first_token_s"] is None:
                         result.timings["first_token_s"] = time.perf_counter() - t0
                     pieces.append(piece)
-                    if A.repeating("".join(pieces)):  # looping until the token limit: stop here
+                    if V.repeating("".join(pieces)):  # looping until the token limit: stop here
                         break
                     held += piece
                     if A.REFUSAL_MARKER.startswith(held.strip()) or A.REFUSAL_MARKER in held:
@@ -179,28 +181,50 @@ class Assistant:
                 result.notices.append(A.text_for(language, "fallback_notice") + f" ({exc})")
             else:
                 result.notices.append(A.text_for(language, "busy_notice"))
-            result.answer, result.citations = A.extractive_answer(text, language, passages, scored)
-            result.backend = "extractive"
+            self._extract(result, text, scored)
             yield {"type": "notice", "text": result.notices[-1]}
             yield from self._finish(result, t0, stream_text=True)
             return
         raw = "".join(pieces).strip()
         if A.REFUSAL_MARKER in raw and len(raw.replace(A.REFUSAL_MARKER, "").strip()) < 20:
             result.refused = True
-            result.answer = A.refusal_text(language, text, self.cited_only)
+            result.answer = R.refusal_text(language, text, self.cited_only)
             yield from self._finish(result, t0, stream_text=True)
             return
-        verified, citations, removed = A.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
-                                                       self.retriever.embedder, language)
+        verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
+                                                       self.retriever.embedder, language, question=text)
         result.removed_claims = removed
-        if not verified or A.lacks_asked_number(text, verified):
+        sources = [f"{p.title}\n{p.text}" for p in passages] + [C.ref_text(r, passages) for r in refs]
+        if (not verified and removed and self.settings.unverified == "extractive"
+                and not V.invents_numbers(removed, sources) and not R.asks_number(text)):
+            # the model answered but nothing it wrote holds: the sources' own sentences instead
+            model = result.backend
+            self._extract(result, text, scored)
+            result.backend = f"{model}+extractive"
+            if not result.refused:
+                result.notices.append(A.text_for(language, "unverified_notice"))
+        elif not verified or R.lacks_asked_number(text, verified):
             result.refused = True
-            result.answer = A.refusal_text(language, text, self.cited_only)
+            result.answer = R.refusal_text(language, text, self.cited_only)
         else:
             result.answer, result.citations = verified, citations
             if removed:
                 result.notices.append(A.text_for(language, "removed_notice").format(n=len(removed)))
         yield from self._finish(result, t0, stream_text=False)
+
+    def _extract(self, result, question: str, scored: list) -> None:  # noqa: ANN001
+        """The best source sentences instead of the model's words; refused, like the model's answer,
+        when the question asks for an amount or a day and no quoted sentence has one."""
+        from kb import answer as A
+        from kb import refusal as R
+
+        result.backend = "extractive"
+        answer, citations = A.extractive_answer(question, result.language, result.passages, scored)
+        if R.lacks_asked_number(question, " ".join(c.quote for c in citations)):
+            result.refused = True
+            result.answer = R.refusal_text(result.language, question, self.cited_only)
+        else:
+            result.answer, result.citations = answer, citations
 
     def _finish(self, result, t0: float, stream_text: bool) -> Iterator[dict]:  # noqa: ANN001
         if stream_text:

@@ -124,6 +124,9 @@ class Settings:
     max_question_chars: int = 2000
     top_k: int = 5
     answer_mode: str = "llm"  # llm | extractive
+    # when nothing the model wrote survives the citation check: quote the sources instead
+    # (extractive, with a notice) or refuse
+    unverified: str = "extractive"
 
     # Serving.
     host: str = "127.0.0.1"
@@ -180,6 +183,7 @@ class Settings:
             max_question_chars=_env_int("KB_MAX_QUESTION_CHARS", base.max_question_chars, minimum=10),
             top_k=_env_int("KB_TOP_K", base.top_k, minimum=1),
             answer_mode=_choice("KB_ANSWER_MODE", base.answer_mode, ("llm", "extractive")),
+            unverified=_choice("KB_UNVERIFIED", base.unverified, ("extractive", "refuse")),
             host=os.environ.get("KB_HOST") or base.host,
             port=_env_int("KB_PORT", base.port, minimum=1),
             llm_concurrency=_env_int("KB_LLM_CONCURRENCY", base.llm_concurrency, minimum=1),

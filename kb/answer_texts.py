@@ -1,0 +1,59 @@
+"""What an answer says around its sources, in Swedish and English: refusals, notices, quote
+introductions and the words framing the prompt.
+
+Design choices:
+- One table per language with the same keys; any other language gets the Swedish text.
+- A module of its own so the prompt (``kb.answer``), the check (``kb.verify``) and refusals
+  (``kb.refusal``) can all use it without importing one another.
+"""
+
+from __future__ import annotations
+
+TEXTS = {
+    "sv": {
+        "refusal": "Det kan jag tyvärr inte svara på utifrån kunskapsbasen – dokumenten tar inte upp det.",
+        "covers": "Kunskapsbasen innehåller handlingsplanen för civilsamhälle och social ekonomi 2026–2030 "
+                  "(Region Örebro län) och utredningarna SOU 2016:13, SOU 2016:78 och SOU 2019:56.",
+        "linked": "Dokument som kan ta upp frågan men som vi bara länkar till:",
+        "unheld": "{names} finns inte som text i kunskapsbasen, så jag kan inte återge vad det står där. "
+                  "Läs dokumentet här: {links}. Handlingsplanen hänvisar till det – fråga gärna vad planen själv "
+                  "säger om det.",
+        "extractive_intro": "Det här säger källorna:",
+        "quote": "Källan säger:",
+        "quote_translated": "Källan säger (på engelska):",
+        "fallback_notice": "Språkmodellen svarade inte, så här visas de mest relevanta meningarna ur källorna i stället.",
+        "removed_notice": "{n} påstående(n) togs bort eftersom källorna inte styrker dem.",
+        "unverified_notice": "Språkmodellens svar stöddes inte av källorna, så här visas i stället de meningar ur "
+                             "källorna som bäst motsvarar frågan.",
+        "busy_notice": "Många frågar just nu, så här visas de mest relevanta meningarna ur källorna direkt. "
+                       "Försök igen om en stund för ett formulerat svar.",
+        "answer_in": "Svara på svenska.",
+        "question": "Fråga",
+        "sources": "Källor",
+    },
+    "en": {
+        "refusal": "I'm sorry, the knowledge base cannot answer that – the documents do not cover it.",
+        "covers": "The knowledge base holds Region Örebro län's action plan for civil society and the social "
+                  "economy 2026–2030 and the Swedish government inquiries SOU 2016:13, SOU 2016:78 and SOU 2019:56.",
+        "linked": "Documents that may cover it, which we can only link to:",
+        "unheld": "The knowledge base does not hold the text of {names}, so I cannot tell you what it says. "
+                  "You can read it here: {links}. The action plan refers to it – you can ask what the plan itself "
+                  "says about it.",
+        "extractive_intro": "What the sources say (quoted in their original language):",
+        "quote": "The source says:",
+        "quote_translated": "The source says (in Swedish):",
+        "fallback_notice": "The language model did not respond, so the most relevant sentences from the sources are shown instead.",
+        "removed_notice": "{n} statement(s) were removed because the sources do not support them.",
+        "unverified_notice": "The language model's answer was not supported by the sources, so the source "
+                             "sentences that best match the question are shown instead.",
+        "busy_notice": "Many people are asking right now, so the most relevant sentences from the sources are "
+                       "shown at once. Please try again in a moment for a written answer.",
+        "answer_in": "Answer in English.",
+        "question": "Question",
+        "sources": "Sources",
+    },
+}
+
+
+def text_for(language: str, key: str) -> str:
+    return TEXTS.get(language, TEXTS["sv"])[key]
