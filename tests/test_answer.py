@@ -273,19 +273,6 @@ def test_the_top_passage_has_room_for_a_third_sentence_before_others_get_more() 
     assert any("Utlysningar" in r.sentence for r in refs)
 
 
-def test_the_top_passage_keeps_sentences_below_the_relevance_floor() -> None:
-    """The sentence naming the topic ("Många aktörer berörs") outscores the ones that answer
-    ("Region Örebro län och kommunerna …"); in the top passage they still reach the model."""
-    top = _passage("Många aktörer i länet berörs av planen. Region Örebro län och kommunerna har viktiga roller. "
-                   "Samordningsförbunden spelar också en stor roll.", section="Aktörer")
-    other = _passage("Planen beskriver ett politikområde som växer. Planen togs fram i dialog med länet.", id="b")
-    scored = ([A.Scored(0, s, score) for s, score in zip(A.split_sentences(top.text), (0.95, 0.70, 0.69))]
-              + [A.Scored(1, s, score) for s, score in zip(A.split_sentences(other.text), (0.90, 0.89))])
-    _, refs = A.build_context(scored, [top, other], max_chars=2000)
-    assert any("Samordningsförbunden" in r.sentence for r in refs)
-    assert any("Region Örebro län" in r.sentence for r in refs)
-
-
 def test_another_passages_list_does_not_push_the_top_passage_aside() -> None:
     top = _passage("Många aktörer i länet berörs av planen. Region Örebro län och kommunerna har viktiga roller.",
                    section="Aktörer")
