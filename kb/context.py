@@ -120,7 +120,6 @@ LIST_MAX_ITEMS = 10
 LIST_MAX_CHARS = 800
 LIST_ITEM_MIN_CHARS = 80
 LABEL_SECTION_CHARS = 42
-TOP_FLOOR_EXEMPT = False  # the top passage's sentences below the floor too
 TOP_CAP = 3  # sentences of the top passage on the first pass (others: 2)
 FIRST_CONTEXT_CHARS = 450  # room for the sentences around the first reference that refer back to it
 
@@ -294,7 +293,7 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
       are a few (distractors mislead a small model, and cost prefill). Exempting the top
       passage's sentences from that floor brought more key facts into the context (sv 0.70 →
       0.77) but its extra sentences misled the model on held-out questions (key facts 0.60 →
-      0.40, evidence cited 0.42 → 0.33, 12 answerable): ``TOP_FLOOR_EXEMPT`` stays off;
+      0.40, evidence cited 0.42 → 0.33, 12 answerable), so the floor holds for every passage;
     - a list's lead-in ("… fyra insatsområden:") always brings its items, and for a question
       asking for several things (``list_question``) so does any of its items: the whole list
       (lead-in + each item's first sentence, shortened when long) becomes one reference,
@@ -320,8 +319,7 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
                     max(cap, TOP_CAP) if sc.passage == 0 else cap):
                 continue
             if picks and (used + len(sc.sentence) > max_chars
-                          or (sc.score < floor and len(picks) >= MIN_SENTENCES
-                              and not (TOP_FLOOR_EXEMPT and sc.passage == 0))
+                          or (sc.score < floor and len(picks) >= MIN_SENTENCES)
                           or _near_duplicate(sc.sentence, [p.sentence for p in picks])):
                 continue
             picks.append(sc)
