@@ -194,9 +194,9 @@ class Assistant:
         verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
                                                        self.retriever.embedder, language, question=text)
         result.removed_claims = removed
-        sources = [f"{p.title}\n{p.text}" for p in passages] + [C.ref_text(r, passages) for r in refs]
-        if (not verified and removed and self.settings.unverified == "extractive"
-                and not V.invents_numbers(removed, sources) and not R.asks_number(text)):
+        if (not verified and removed and self.settings.unverified == "extractive" and not R.asks_number(text)
+                and not V.invents_numbers(removed, [f"{p.title}\n{p.text}" for p in passages]
+                                          + [C.ref_text(r, passages) for r in refs])):
             # the model answered but nothing it wrote holds: the sources' own sentences instead
             model = result.backend
             self._extract(result, text, scored)

@@ -5,8 +5,9 @@ Design choices:
   and the model never gets the chance to answer from general knowledge) or when the question
   asks for the wording of a document we only link to (``unheld_documents``: named and linked
   instead), and after it when the model itself says the sources do not cover the question,
-  nothing it wrote survives the check (``kb.verify``), or it answers an amount or date
-  question without any number (``lacks_asked_number``).
+  nothing it wrote survives the check (``kb.verify``; unless ``KB_UNVERIFIED=extractive``
+  quotes the sources instead), or it answers an amount or date question without an amount or
+  a day (``lacks_asked_number``).
 - A refusal says what the knowledge base does cover, and names and links the documents we
   hold only as references when the question is about them.
 """
