@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kb.embeddings import Embedder, embed_sentences
 from kb.injection import instruction_like
@@ -97,6 +97,7 @@ class Ref:
     passage: int  # 0-based index into the passages
     sentence: str
     source: str = ""
+    items: int = 0  # a whole list's number of items
 
 
 def ref_text(ref: Ref, passages: list[Passage]) -> str:
@@ -134,6 +135,18 @@ def _clip(text: str, limit: int) -> str:
 def list_question(question: str) -> bool:
     """Does the question ask for several things (which …, the four …, what principles …)?"""
     return bool(_LIST_QUESTION.search(question))
+
+
+_COUNTS = {w: n for n, words in enumerate((
+    (), (), ("två", "two"), ("tre", "three"), ("fyra", "four"), ("fem", "five"), ("sex", "six"),
+    ("sju", "seven"), ("åtta", "eight"), ("nio", "nine"), ("tio", "ten"))) for w in words}
+_COUNT = re.compile(r"\b(" + "|".join(_COUNTS) + r"|[2-9]|10)\b", re.IGNORECASE)
+
+
+def asked_count(question: str) -> int:
+    """How many things the question asks for ("the four focus areas" → 4); 0 when it names no count."""
+    m = _COUNT.search(question)
+    return 0 if m is None else _COUNTS.get(m.group(1).lower()) or int(m.group(1))
 
 
 def _label(p: Passage) -> str:
@@ -217,7 +230,7 @@ def _whole_list(passages: list[Passage], i: int, sentence: str, neighbour: Neigh
     if len(lead) + sum(map(len, items)) > LIST_MAX_CHARS:  # every item, each shortened: a list question
         room = max(LIST_ITEM_MIN_CHARS, (LIST_MAX_CHARS - len(lead)) // len(items))  # wants them all
         items = [_clip(item, room) for item in items]
-    return Ref(i, " ".join([lead, *items]).strip(), "\n\n".join(texts) if len(texts) > 1 else "")
+    return Ref(i, " ".join([lead, *items]).strip(), "\n\n".join(texts) if len(texts) > 1 else "", len(items))
 
 
 _CLOSED = re.compile(r"[.!?:;\"'”)\]]$")
@@ -337,12 +350,16 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
             continue  # a lead-in without its list says nothing
         refs.append(ref or _across_edges(Ref(sc.passage, sc.sentence), passages, neighbour))
     lists = [r for r in refs if r.sentence not in {sc.sentence for sc in picks}]
-    lists = [r for r in lists if r.passage == 0]  # another passage's list ("fyra insatsområden" for
-    if listy and lists:  # "vilka aktörer") must not push the top passage's prose answer out  # the list first, and at most two other sentences beside it
+    # another passage's list ("fyra insatsområden" for "vilka aktörer") must not push the top
+    # passage's prose answer out, unless it has as many items as the question asks for
+    count = asked_count(question)
+    lists = sorted((r for r in lists if r.passage == 0 or (count and r.items == count)),
+                   key=lambda r: not (count and r.items == count))
+    if listy and lists:  # the list first, and at most two other sentences beside it
         refs = lists + [r for r in refs if r not in lists][:2]
     if refs:  # the first reference's context outranks the last references: it may push them out
-        refs[0] = Ref(refs[0].passage, _with_neighbours(refs[0].sentence, passages[refs[0].passage].text,
-                                                         FIRST_CONTEXT_CHARS), refs[0].source)
+        refs[0] = replace(refs[0], sentence=_with_neighbours(refs[0].sentence, passages[refs[0].passage].text,
+                                                              FIRST_CONTEXT_CHARS))
     # over budget (lists are long): drop the weakest other sentences, never the first reference
     while sum(len(r.sentence) for r in refs) > max_chars + LIST_MAX_CHARS // 3 and len(refs) > 1:
         refs.pop()
@@ -351,7 +368,7 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
         longer = _with_neighbours(ref.sentence, passages[ref.passage].text, room)
         if longer != ref.sentence and not any(longer in r.sentence for r in refs):
             room -= len(longer) - len(ref.sentence)
-            refs[refs.index(ref)] = Ref(ref.passage, longer, ref.source)
+            refs[refs.index(ref)] = replace(ref, sentence=longer)
         elif k and _ANAPHORIC.match(ref.sentence):  # "Detta omfattar …" without what it refers to
             refs.remove(ref)
     lines = [f"[{n}] ({_label(passages[r.passage])}) \"{r.sentence.replace(chr(34), chr(39))}\""

@@ -285,6 +285,26 @@ def test_another_passages_list_does_not_push_the_top_passage_aside() -> None:
     assert refs[0].passage == 0 and refs[0].sentence.startswith("Många aktörer")
 
 
+def test_another_passages_list_goes_first_when_it_has_as_many_items_as_asked_for() -> None:
+    """"What are the four focus areas?": the plan's page 7 only says four areas were chosen; the
+    summary's four-item list is the answer, though retrieval ranked it second."""
+    top = _passage("I dialog med aktörer i länet har fyra insatsområden utmejslats. Planen gäller 2026–2030.",
+                   page=7, section="")
+    summary = _passage("Handlingsplanen har fyra insatsområden:\n\n1. att öka förståelsen.\n\n"
+                       "2. att skapa långsiktiga förutsättningar.\n\n3. att stärka nätverk.\n\n"
+                       "4. att samverka internationellt.", id="b", page=1, section="Sammanfattning")
+    scored = [A.Scored(0, "I dialog med aktörer i länet har fyra insatsområden utmejslats.", 0.95),
+              A.Scored(0, "Planen gäller 2026–2030.", 0.80),
+              A.Scored(1, "Handlingsplanen har fyra insatsområden:", 0.90)]
+    for question in ("What are the four focus areas of the plan?", "Vilka 4 insatsområden har planen?"):
+        _, refs = A.build_context(scored, [top, summary], question=question)
+        assert refs[0].passage == 1 and refs[0].items == 4 and "samverka internationellt" in refs[0].sentence
+    _, refs = A.build_context(scored, [top, summary], question="Which three focus areas does the plan have?")
+    assert refs[0].passage == 0  # three asked, four listed: not the answer
+    assert [C.asked_count(q) for q in ("Vilka sex principer?", "the two roles", "Vilka principer?", "10 punkter")] == [
+        6, 2, 0, 10]
+
+
 def test_headings_inside_a_chunk_are_not_candidate_sentences(small_index) -> None:
     heading = "Tillstånd, tillsyn och sanktioner"
     p = _passage(f"{heading}\n\nUtredningen föreslår att Statens skolinspektion och Inspektionen för vård och "

@@ -53,15 +53,19 @@ def test_off_topic_is_refused_before_the_llm(assistant: Assistant) -> None:
 
 @pytest.mark.parametrize("question,lang,facts", [
     ("Vilka fyra insatsområden har handlingsplanen?", "sv",
-     ["förståelse", "långsiktiga förutsättningar", "nätverk", "internationell samverkan"]),
+     [["förståelse"], ["långsiktiga förutsättningar"], ["nätverk"], ["internationell samverkan"]]),
+    # a translation may word an item differently ("ökad förståelse": "understanding", "awareness")
     ("What are the four focus areas of the action plan?", "en",
-     ["understanding", "long-term", "network", "international"]),
+     [["understanding", "awareness"], ["long-term"], ["network"], ["international"]]),
 ])
-def test_a_list_question_keeps_every_item(assistant: Assistant, question: str, lang: str, facts: list[str]) -> None:
+def test_a_list_question_keeps_every_item(assistant: Assistant, question: str, lang: str,
+                                          facts: list[list[str]]) -> None:
+    """The count the question names picks the list that answers it, wherever retrieval ranked it
+    (the plan's page 7 only says "fyra insatsområden … har utmejslats"; the summary lists them)."""
     result = assistant.ask(question)
     assert result.backend.startswith("llama") and not result.refused, result.removed_claims
     assert guess_language(result.answer) == lang
-    missing = [f for f in facts if fold(f) not in fold(result.answer)]
+    missing = [f for f in facts if not any(fold(w) in fold(result.answer) for w in f)]
     assert not missing, (missing, result.answer)
     assert any(c.doc_id == "plan" and "långsiktiga förutsättningar" in c.text for c in result.citations)
 
