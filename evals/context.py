@@ -9,8 +9,9 @@ Design choices:
   folded text; evidence: ``evals.dataset.is_relevant`` on the numbered sentences), applied to
   the prompt's source lines instead of the answer. English questions' key facts list Swedish
   phrasings too, so they can be found in Swedish sources.
-- Retrieval and sentence scoring run exactly as in ``Assistant.ask_stream`` (after the same
-  warm-up), so the numbers describe what the product sends.
+- The context comes from ``Assistant.context``, the same steps ``Assistant.ask_stream`` takes
+  (after the same warm-up), so the numbers describe what the product sends; a question refused
+  before the LLM has an empty context and counts with no key facts.
 
 ``python -m evals.context [--questions FILE.jsonl]``
 """
@@ -27,17 +28,11 @@ from evals.grading import key_facts
 
 def measure(assistant, questions: list) -> list[dict]:  # noqa: ANN001 - kb.assistant.Assistant
     """One row per answerable question: key-fact share in the context, evidence sentence present, size."""
-    from kb import context as C
-    from kb.assistant import clean_question
-
     rows = []
     for q in questions:
         if not q.answerable:
             continue
-        text, language = clean_question(q.question, assistant.settings)
-        passages = assistant._search(text, assistant.settings.top_k, None, language)
-        scored = C.score_sentences(text, language, passages, assistant.retriever.embedder)
-        context, refs = C.build_context(scored, passages, question=text, neighbour=assistant.retriever.neighbour)
+        context, refs = assistant.context(q.question)
         share, missing = key_facts(q, context)
         rows.append({"id": q.id, "lang": q.lang, "key_facts": share, "missing": missing,
                      "evidence_sentence": any(is_relevant(q, r.sentence) for r in refs), "chars": len(context)})

@@ -13,6 +13,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from kb.config import Settings
 from kb.injection import instruction_like
@@ -72,6 +73,17 @@ def clean_question(question: str, settings: Settings) -> tuple[str, str]:
     return " ".join(text.split()), language
 
 
+@dataclass(frozen=True)
+class Turn:
+    """A question made ready for answering: cleaned, condensed with the history, its passages found."""
+
+    text: str  # the cleaned question
+    query: str  # what was searched for (the question with the previous one, for a follow-up)
+    previous: str | None  # the previous question a follow-up was read with
+    language: str
+    passages: list[Passage]
+
+
 class Assistant:
     def __init__(self, settings: Settings | None = None, retriever: Retriever | None = None) -> None:
         """``retriever``: share already loaded models (and their index) with another assistant."""
@@ -116,6 +128,38 @@ class Assistant:
                 self._backend = load_llm(self.settings)
         return self._backend
 
+    def _turn(self, question: str, history: list[dict] | None, filters: dict | None) -> Turn:
+        text, language = clean_question(question, self.settings)
+        query, previous = condense(text, history)
+        if previous and len(text.split()) <= 3:
+            language = guess_language(previous) if guess_language(text) != "en" else language
+        return Turn(text, query, previous, language, self._search(query, self.settings.top_k, filters, language))
+
+    def _scored(self, turn: Turn) -> list:
+        """The passages' best sentences, or none when the question is to be refused without the LLM:
+        off-topic, orders to the assistant, or the wording of a document we only link to."""
+        from kb import context as C
+        from kb import refusal as R
+
+        if (not R.confident(turn.passages) or instruction_like(turn.text)
+                or R.unheld_documents(turn.text, self.cited_only)):
+            return []
+        return C.score_sentences(turn.query, turn.language, turn.passages, self.retriever.embedder)
+
+    def _context(self, turn: Turn, scored: list) -> tuple[str, list]:
+        from kb import context as C
+
+        return C.build_context(scored, turn.passages, question=turn.text, neighbour=self.retriever.neighbour)
+
+    def context(self, question: str, history: list[dict] | None = None,
+                filters: dict | None = None) -> tuple[str, list]:
+        """The numbered source lines and their ``kb.context.Ref``s the LLM would be given for this
+        question ("" and [] when it is refused before the LLM): what ``evals.context`` measures,
+        built by the same steps as ``ask_stream``."""
+        turn = self._turn(question, history, filters)
+        scored = self._scored(turn)
+        return self._context(turn, scored) if scored else ("", [])
+
     def ask_stream(self, question: str, history: list[dict] | None = None, filters: dict | None = None,
                    mode: str | None = None) -> Iterator[dict]:
         """Yield events: ``sources`` (passages, first), ``queue`` (position while waiting for the LLM),
@@ -129,20 +173,15 @@ class Assistant:
         from kb import verify as V
 
         t0 = time.perf_counter()
-        text, language = clean_question(question, self.settings)
-        query, previous = condense(text, history)
-        if previous and len(text.split()) <= 3:
-            language = guess_language(previous) if guess_language(text) != "en" else language
-        passages = self._search(query, self.settings.top_k, filters, language)
+        turn = self._turn(question, history, filters)
+        text, language, passages, previous = turn.text, turn.language, turn.passages, turn.previous
         result = A.Answer(question=text, language=language, passages=passages)
         result.timings = {"retrieve_s": time.perf_counter() - t0, "first_token_s": None, "total_s": None}
         yield {"type": "sources", "passages": passages, "language": language}
 
         mode = mode or self.settings.answer_mode
-        # off-topic, orders to the assistant, or the wording of a document we only link to
-        refuse = not R.confident(passages) or instruction_like(text) or bool(R.unheld_documents(text, self.cited_only))
-        scored = [] if refuse else C.score_sentences(query, language, passages, self.retriever.embedder)
-        if not scored:  # also when every sentence found was an order to the assistant (kb.injection)
+        scored = self._scored(turn)
+        if not scored:  # off-topic, orders, a linked-only document's wording, or only orders found
             result.refused = True
             result.answer = R.refusal_text(language, text, self.cited_only)
             result.backend = "none"
@@ -154,7 +193,7 @@ class Assistant:
             yield from self._finish(result, t0, stream_text=True)
             return
 
-        context, refs = C.build_context(scored, passages, question=text, neighbour=self.retriever.neighbour)
+        context, refs = self._context(turn, scored)
         asked = f"{text} ({previous})" if previous else text
         messages = A.prompt_messages(A.user_message(asked, language, context))
         pieces: list[str] = []

@@ -362,6 +362,20 @@ def test_the_plans_six_principles_all_reach_the_model(assistant: Assistant) -> N
         assert f"Principen om {principle}" in user, principle
 
 
+def test_the_context_method_gives_what_the_model_is_sent(assistant: Assistant) -> None:
+    """``Assistant.context`` (what ``evals.context`` measures) is the context ``ask`` sends, follow-ups
+    included, and empty for a question refused before the LLM."""
+    history = [{"role": "user", "content": "Vilka grundläggande principer beskriver handlingsplanen?"},
+               {"role": "assistant", "content": "Sex principer [1]."}]
+    for question, turns in (("Vilka grundläggande principer beskriver handlingsplanen?", None),
+                            ("och finansieringen då?", history)):
+        spy = ScriptedLLM("Planen beskriver principer [1].")
+        with_llm(assistant, spy).ask(question, turns)
+        context, refs = assistant.context(question, turns)
+        assert context and f":\n{context}\n\n" in spy.calls[0][-1]["content"] and len(refs) == context.count("\n") + 1
+    assert assistant.context("Hur blir vädret i Örebro på lördag?") == ("", [])
+
+
 def _definition(small_index) -> tuple[list, list[A.Ref], str]:  # noqa: ANN001
     _, passages = Assistant(small_index).retrieve("Hur definieras social ekonomi?", k=5)
     sentence = next(s for p in passages for s in A.split_sentences(p.text) if "organiserade verksamheter" in s)
