@@ -18,6 +18,7 @@ import re
 
 from kb.answer_texts import text_for
 from kb.manifest import Source
+from kb.numbers import spelled_amount
 from kb.retrieval import Passage, tokens
 from kb.text import fold
 from kb.verify import _CITE
@@ -107,7 +108,7 @@ def lacks_asked_number(question: str, answer: str) -> bool:
     said = _CITE.sub("", answer)
     if _ASKS_DAY.search(question):
         return not _DAY.search(said)
-    return bool(_ASKS_AMOUNT.search(question)) and not _AMOUNT.search(said)  # "1:1-medlen": no amount
+    return bool(_ASKS_AMOUNT.search(question)) and not (_AMOUNT.search(said) or spelled_amount(said))  # not "1:1"
 
 
 def _squashed(text: str) -> str:

@@ -506,22 +506,12 @@ def test_an_amount_question_answered_without_any_amount_is_refused(assistant: As
     ("Hur mycket pengar får föreningen?", "Bidraget är 2,5 procent av budgeten [1].", False),
     ("What is the application deadline for the next call?", "2. att skapa långsiktiga förutsättningar [1].", True),
     ("När är sista ansökningsdag?", "Sista ansökningsdag är den 15 mars 2026 [1].", False),
+    ("Hur mycket pengar får föreningen?", "Föreningen får femtiotusen kronor [1].", False),  # spelled out
+    ("How much money does the association get?", "It gets two million euros [1].", False),
+    ("Hur mycket pengar får föreningen?", "Flera miljoner kronor fördelas [1].", True),  # no amount
 ])
 def test_a_question_for_a_day_or_an_amount_needs_one_in_the_answer(question: str, answer: str, lacks: bool) -> None:
     assert A.lacks_asked_number(question, answer) is lacks
-
-
-@pytest.mark.parametrize("claim, source, same", [
-    ("The threshold was EUR 750,000.", "ett tröskelvärde på 750 000 euro", True),
-    ("The threshold was 750.000 euro.", "ett tröskelvärde på 750 000 euro", True),
-    ("Räntan plus 2.5 percentage points.", "statslåneräntan plus 2,5 procentenheter", True),
-    ("The threshold was EUR 75,000.", "ett tröskelvärde på 750 000 euro", False),
-    ("The threshold was EUR 750,001.", "ett tröskelvärde på 750 000 euro", False),
-])
-def test_numbers_compare_across_languages_thousands_and_decimal_signs(claim: str, source: str, same: bool) -> None:
-    """An English answer writes "750,000" where the Swedish source has "750 000": the same number,
-    which the support check must not treat as invented (it did, and refused a right answer)."""
-    assert (V._numbers(claim) <= V._numbers(source)) is same
 
 
 _PRINCIPLES = ("• Principen om dialog att förhållandet mellan offentlig sektor och det civila samhället bör präglas "
