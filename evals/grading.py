@@ -27,9 +27,13 @@ _QUOTED = re.compile(r"[”\"“].*?[”\"“]", re.DOTALL)
 _SOURCE_LABEL = re.compile(r"^\s*•[^\n]*?:\s*(?=[”\"“])", re.MULTILINE)  # "• Title (s. 4, Section): ”quote”"
 
 
+_GLOSS = re.compile(r"\([^()\n]{1,60}\)")  # "openness (öppenhet)": the source's word, as the prompt asks
+
+
 def strip_quotes(text: str) -> str:
-    """The answer's own words: quotations and the source labels in front of them removed."""
-    return _QUOTED.sub(" ", _SOURCE_LABEL.sub(" ", text))
+    """The answer's own words: quotations, the source labels in front of them and the Swedish
+    words glossed in brackets removed (a six-item list with a gloss each read as Swedish)."""
+    return _GLOSS.sub(" ", _QUOTED.sub(" ", _SOURCE_LABEL.sub(" ", text)))
 
 
 def key_facts(q: Question, answer: str) -> tuple[float | None, list[str]]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from kb.answer_texts import TEXTS, text_for
 from kb.context import Neighbour, Ref, Scored, build_context, list_question, ref_text, score_sentences
+from kb.numbers import count_word
 from kb.refusal import confident, lacks_asked_number, refusal_text, unheld_documents
 from kb.retrieval import Passage
 from kb.text import split_sentences
@@ -136,9 +137,13 @@ class Answer:
                 "notices": self.notices, "backend": self.backend}
 
 
-def user_message(question: str, language: str, context: str) -> str:
+def user_message(question: str, language: str, context: str, list_items: int = 0) -> str:
+    """The question's turn. ``list_items``: source [1] is a whole list that answers the question; the
+    1.5B model tends to name two or three of its items, so it is told how many there are."""
+    # the count in words: a digit the sources lack would count as invented (kb.verify)
+    hint = f"{text_for(language, 'list_hint').format(n=count_word(list_items, language))}\n" if list_items >= 2 else ""
     return (f"{text_for(language, 'sources')}:\n{context}\n\n{text_for(language, 'question')}: {question}\n"
-            f"{text_for(language, 'answer_in')}")
+            f"{hint}{text_for(language, 'answer_in')}")
 
 
 def extractive_answer(question: str, language: str, passages: list[Passage], scored: list[Scored],

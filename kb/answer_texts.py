@@ -28,6 +28,7 @@ TEXTS = {
         "busy_notice": "Många frågar just nu, så här visas de mest relevanta meningarna ur källorna direkt. "
                        "Försök igen om en stund för ett formulerat svar.",
         "answer_in": "Svara på svenska.",
+        "list_hint": "Källa [1] räknar upp {n} punkter: nämn alla.",
         "question": "Fråga",
         "sources": "Källor",
     },
@@ -49,6 +50,7 @@ TEXTS = {
         "busy_notice": "Many people are asking right now, so the most relevant sentences from the sources are "
                        "shown at once. Please try again in a moment for a written answer.",
         "answer_in": "Answer in English.",
+        "list_hint": "Source [1] lists {n} items: name them all.",
         "question": "Question",
         "sources": "Sources",
     },

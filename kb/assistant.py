@@ -195,7 +195,8 @@ class Assistant:
 
         context, refs = self._context(turn, scored)
         asked = f"{text} ({previous})" if previous else text
-        messages = A.prompt_messages(A.user_message(asked, language, context))
+        items = refs[0].items if refs and C.asks_all(text, refs[0].items) else 0  # the list comes first
+        messages = A.prompt_messages(A.user_message(asked, language, context, items))
         pieces: list[str] = []
         try:
             with self.queue.slot() as positions:
@@ -233,7 +234,7 @@ class Assistant:
         verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
                                                        self.retriever.embedder, language, question=text)
         result.removed_claims = removed
-        if (not verified and removed and self.settings.unverified == "extractive" and not R.asks_number(text)
+        if (not verified and removed and self.settings.unverified == "extractive" and not R.asks_specific(text)
                 and not V.invents_numbers(removed, [f"{p.title}\n{p.text}" for p in passages]
                                           + [C.ref_text(r, passages) for r in refs])):
             # the model answered but nothing it wrote holds: the sources' own sentences instead

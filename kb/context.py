@@ -143,6 +143,17 @@ _COUNTS = {w: n for n, words in enumerate((
 _COUNT = re.compile(r"\b(" + "|".join(_COUNTS) + r"|[2-9]|10)\b", re.IGNORECASE)
 
 
+_ONE_OF = re.compile(r"\b(?:which of|which one|vilken av|vilket av|vilka av|en av|one of)\b", re.IGNORECASE)
+
+
+def asks_all(question: str, items: int) -> bool:
+    """Does the question ask for every item of a list of ``items``? "Which four areas …" with four,
+    "Vilka principer …"; not "Which of the roles is about belonging?", which asks for one."""
+    count = asked_count(question)
+    return items >= 2 and (count == items or (not count and list_question(question)
+                                               and not _ONE_OF.search(question)))
+
+
 def asked_count(question: str) -> int:
     """How many things the question asks for ("the four focus areas" → 4); 0 when it names no count."""
     m = _COUNT.search(question)
@@ -311,7 +322,9 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
       asking for several things (``list_question``) so does any of its items: the whole list
       (lead-in + each item's first sentence, shortened when long) becomes one reference,
       followed into the next chunk via ``neighbour`` when it runs over the chunk's edge; for
-      such a question the top passage's list comes first, with at most two other sentences;
+      such a question the top passage's list comes first, with at most two other sentences, or
+      another passage's list when it has as many items as the question names ("the four focus
+      areas": page 7 only says four were chosen, the summary lists them);
     - a sentence that refers back ("Detta …") brings the one before it, and one followed by
       such a sentence brings that one, while there is room; a sentence cut by the chunk's edge
       is completed from the adjacent chunk.

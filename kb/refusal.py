@@ -90,10 +90,18 @@ _DAY = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\.? 
                   rf"\b(?:{_MONTHS}) \d{{1,2}}\b", re.IGNORECASE)
 
 
-def asks_number(question: str) -> bool:
-    """Does the question ask for an amount or a day? When the model's answer to it does not hold,
-    the sources' sentences are no stand-in: any amount they quote is some other amount."""
-    return bool(_ASKS_DAY.search(question) or _ASKS_AMOUNT.search(question))
+# a person by their office: "who chairs", "vem är ordförande"; a body ("who decided") is no person
+_ASKS_PERSON = re.compile(r"\b(?:who (?:chairs|leads|heads|is (?:the )?(?:chair\w*|head|leader|director|contact)|"
+                          r"is responsible)|vem (?:är|var|blir) (?:\w+ )?(?:ordförande|chef|ledare|kontaktperson|"
+                          r"ansvarig)|vem (?:leder|basar över)|vad heter (?:ordföranden|chefen|kontaktpersonen))\b",
+                          re.IGNORECASE)
+
+
+def asks_specific(question: str) -> bool:
+    """Does the question ask for an amount, a day or a person? When the model's answer to it does
+    not hold, the sources' sentences are no stand-in: any amount they quote is some other amount,
+    and sentences about a committee do not say who chairs it."""
+    return bool(_ASKS_DAY.search(question) or _ASKS_AMOUNT.search(question) or _ASKS_PERSON.search(question))
 
 
 def lacks_asked_number(question: str, answer: str) -> bool:

@@ -29,6 +29,7 @@ from evals.metrics import (
     reciprocal_rank,
     retrieval_summary,
 )
+from kb.text import guess_language
 
 
 def _q(qid: str = "en-roles-01", answerable: bool = True, lang: str = "en", topic: str = "roles") -> Question:
@@ -107,6 +108,9 @@ def test_language_ignores_quotations_and_their_swedish_source_labels() -> None:
                   "• Handlingsplanen 2026–2030 (s. 6–7, Aktörer som berörs av planen): ”Många aktörer i länet.” [1]")
     assert "Aktörer" not in strip_quotes(extractive) and "Många" not in strip_quotes(extractive)
     assert grade(_q(), answer=extractive, refused=False)["language_right"]
+    glossed = ("The principles are: openness (öppenhet), dialogue (dialog), quality (kvalitet), long-term "
+               "commitment (långsiktighet), openness and transparency (öppenhet och insyn), and diversity (mångfald) [1].")
+    assert guess_language(glossed) == "sv" and grade(_q(), answer=glossed, refused=False)["language_right"]
 
 
 def test_answer_summary_splits_refusals() -> None:
