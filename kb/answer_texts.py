@@ -23,7 +23,7 @@ TEXTS = {
         "quote_translated": "Källan säger (på engelska):",
         "fallback_notice": "Språkmodellen svarade inte, så här visas de mest relevanta meningarna ur källorna i stället.",
         "removed_notice": "{n} påstående(n) togs bort eftersom källorna inte styrker dem.",
-        "unverified_notice": "Språkmodellens svar stöddes inte av källorna, så här visas i stället de meningar ur "
+        "unverified_notice": "Språkmodellens svar kunde inte styrkas av källorna, så här visas i stället de meningar ur "
                              "källorna som bäst motsvarar frågan.",
         "busy_notice": "Många frågar just nu, så här visas de mest relevanta meningarna ur källorna direkt. "
                        "Försök igen om en stund för ett formulerat svar.",
@@ -45,7 +45,8 @@ TEXTS = {
         "quote_translated": "The source says (in Swedish):",
         "fallback_notice": "The language model did not respond, so the most relevant sentences from the sources are shown instead.",
         "removed_notice": "{n} statement(s) were removed because the sources do not support them.",
-        "unverified_notice": "The language model's answer was not supported by the sources, so the source "
+        "unverified_notice": "The language model's answer could not be shown as supported by the sources in your "
+                             "language, so the source "
                              "sentences that best match the question are shown instead.",
         "busy_notice": "Many people are asking right now, so the most relevant sentences from the sources are "
                        "shown at once. Please try again in a moment for a written answer.",

@@ -23,8 +23,8 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
-_SV_WORDS = frozenset(["och", "att", "det", "som", "en", "är", "av", "för", "på", "med", "den", "till", "inte", "har", "de", "ett", "om", "vi", "kan", "ska", "eller", "från", "även", "också", "samt", "vilka", "hur", "vad", "när", "var", "får", "bör"])
-_EN_WORDS = frozenset(["the", "and", "of", "to", "is", "in", "that", "for", "on", "with", "as", "are", "be", "by", "this", "it", "from", "or", "can", "what", "which", "how", "does", "do", "an", "at", "should", "their", "about"])
+SV_WORDS = frozenset(["och", "att", "det", "som", "en", "är", "av", "för", "på", "med", "den", "till", "inte", "har", "de", "ett", "om", "vi", "kan", "ska", "eller", "från", "även", "också", "samt", "vilka", "hur", "vad", "när", "var", "får", "bör"])
+EN_WORDS = frozenset(["the", "and", "of", "to", "is", "in", "that", "for", "on", "with", "as", "are", "be", "by", "this", "it", "from", "or", "can", "what", "which", "how", "does", "do", "an", "at", "should", "their", "about"])
 
 
 def guess_language(text: str) -> str:
@@ -34,8 +34,8 @@ def guess_language(text: str) -> str:
     raw = re.findall(r"[A-Za-zÅÄÖÉåäöé]+", text)
     words = [w.casefold() for w in raw]
     swedish_letters = sum(1 for w in raw if w[:1].islower() and any(c in "åäö" for c in w))
-    sv = sum(w in _SV_WORDS for w in words) + 1.5 * swedish_letters
-    en = sum(w in _EN_WORDS for w in words)
+    sv = sum(w in SV_WORDS for w in words) + 1.5 * swedish_letters
+    en = sum(w in EN_WORDS for w in words)
     return "en" if en > sv else "sv"
 
 

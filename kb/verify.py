@@ -32,7 +32,7 @@ from kb.answer_texts import text_for
 from kb.context import _ITEM, Ref, _near_duplicate, ref_text
 from kb.embeddings import Embedder, embed_sentences
 from kb.retrieval import Passage, expand_english, tokens
-from kb.text import guess_language, split_sentences
+from kb.text import EN_WORDS, SV_WORDS, guess_language, split_sentences
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -126,6 +126,36 @@ def support(claim: str, sentence: str, passage_text: str, cosine: float | None) 
 
 
 _BRACKETED = re.compile(r"\(([^()]{1,60})\)")  # "openness (öppenhet)": the source's own word
+LEAD_FROM_QUESTION = 0.6  # share of a list claim's lead-in words that must come from the question
+
+
+def _list_supported(claim: str, ref: Ref, passages: list[Passage], embedder: Embedder, question: str) -> bool:
+    """A claim rendering a whole list ("The situations are: a; b; c"), checked item by item.
+
+    Against the whole list at once, a faithful English rendering of a Swedish three-item list
+    scored 0.857, below the support threshold: the list's length dilutes the similarity. Each
+    item must be supported by one of the list's sentences (embedding similarity ≥
+    ``SUPPORT_COSINE_GLOSSED``: right items scored 0.86–0.88 against their own sentence, made-up
+    ones 0.74–0.80), or by its words (a Swedish answer, or Swedish words in brackets). The
+    lead-in is not checked against the source, so it must restate the question, and the
+    claim's numbers must be in the source: one unsupported item sinks the claim."""
+    lead, _, body = claim.rpartition(":")
+    parts = [p.strip(" .") for p in re.split(r";\s*" if ";" in body else r",\s+(?:and\s+|och\s+)?", _CITE.sub("", body))]
+    parts = [p for p in parts if tokens(p)]
+    if len(parts) < 2 or not num.numbers(claim) <= num.known_numbers(
+            f"{passages[ref.passage].title}\n{ref_text(ref, passages)}"):
+        return False
+    lead_words = set(tokens(lead)) - set(tokens(ref.sentence))
+    if lead_words and len(lead_words & set(tokens(question))) / len(lead_words) < LEAD_FROM_QUESTION:
+        return False
+    source_words = set(tokens(ref_text(ref, passages)))
+    sentences = split_sentences(ref.sentence)
+    sims = embedder.embed_documents(parts) @ embed_sentences(embedder, sentences).T
+    for part, row in zip(parts, sims):
+        words = set(tokens(" ".join(_BRACKETED.findall(part)) or part))
+        if float(row.max()) < SUPPORT_COSINE_GLOSSED and len(words & source_words) / len(words) < SUPPORT_OVERLAP:
+            return False
+    return True
 
 
 def _supporting(claim: str, numbers: list[int], refs: list[Ref], passages: list[Passage],
@@ -226,6 +256,22 @@ def _quotable(ref: Ref) -> bool:
     return not ref.source and "…" not in ref.sentence and not _ITEM.match(ref.sentence)
 
 
+_QUOTED = re.compile(r"[”\"“][^”\"“]*[”\"“]")
+
+
+SWEDISH_GLUE_WORDS = 3  # Swedish function words that make a claim Swedish text, not English with terms
+
+
+def _reads_swedish(claim: str) -> bool:
+    """A claim in an English answer written in Swedish (list items copied from the source), glosses
+    in brackets and quotations aside: it would make the answer Swedish. Judged by function words
+    ("och", "för", "till" …), so that Swedish terms in English ("självständighet, dialog and
+    öppenhet") do not count."""
+    words = re.findall(r"\w+", _BRACKETED.sub(" ", _QUOTED.sub(" ", claim)).casefold())
+    sv = sum(w in SV_WORDS for w in words)
+    return sv >= SWEDISH_GLUE_WORDS and sv > sum(w in EN_WORDS for w in words)
+
+
 _VERDICT = frozenset(tokens("ja nej yes no inte not"))
 ECHO_SHARE = 0.9  # a claim whose content words come this much from the question only restates it
 
@@ -296,9 +342,20 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
         cited = [n for n in claim.cites if 1 <= n <= len(refs)]
 
         sims = cosines[id(claim)] if cosines is not None else None
+        if language == "en" and _reads_swedish(bare):  # source words copied, not an English answer:
+            removed.append(bare)  # the source's own sentence, quoted as Swedish, may stand in
+            if sims is not None:
+                best = max(cited or range(1, len(refs) + 1), key=lambda n: sims[n - 1])
+                if _quotable(refs[best - 1]):
+                    stand_ins[len(kept)] = best
+                    kept.append("")
+            continue
         # the cited sentences first; a true claim with a wrong number is re-cited to its source
         good = (_supporting(bare, cited, refs, passages, sims)
                 or _supporting(bare, [n for n in range(1, len(refs) + 1) if n not in cited], refs, passages, sims))
+        if not good and embedder is not None:  # a whole list in one claim: item by item
+            good = [n for n in cited if refs[n - 1].items >= 2
+                    and _list_supported(bare, refs[n - 1], passages, embedder, question)]
         if not good:
             removed.append(bare)
             if sims is not None and language:

@@ -144,7 +144,7 @@ def test_an_answer_with_nothing_supported_becomes_the_sources_own_sentences(assi
     assert not result.refused and result.backend == "scripted+extractive"
     assert "idrottshallar" not in result.answer and result.removed_claims
     assert any("organiserade verksamheter" in c.quote for c in result.citations)
-    assert any("stöddes inte av källorna" in n for n in result.notices)
+    assert any("kunde inte styrkas av källorna" in n for n in result.notices)
     # a number the sources lack: the model answered from elsewhere, so no quotes stand in for it
     result = with_llm(assistant, ScriptedLLM("Social ekonomi definieras i ett beslut från den 31 december 2026 [1]."))\
         .ask("Hur definieras social ekonomi i handlingsplanen?")
@@ -351,6 +351,28 @@ def test_a_list_question_gets_the_whole_list_followed_into_the_next_chunk() -> N
     assert [r.passage for r in refs] == [1]
 
 
+def test_a_list_written_as_sentences_is_one_reference() -> None:
+    """"… två strategiska inriktningar … Den första … Den andra …": the plan writes some lists as
+    prose; a question for them gets the lead-in and every item, from whichever sentence scored."""
+    p = _passage("Strategin anger två strategiska inriktningar som har betydelse för planen. Den första "
+                 "inriktningen är ett starkt civilsamhälle. Den andra inriktningen är internationell samverkan. "
+                 "Strategin pekar också ut mål för 2030.", section="Regional utvecklingsstrategi")
+    other = _passage("Planen följs upp varje år av regionen.", id="b", page=7, section="")
+    for best in ("Strategin anger två strategiska inriktningar som har betydelse för planen.",
+                 "Den andra inriktningen är internationell samverkan."):
+        _, refs = A.build_context([A.Scored(0, best, 0.9), A.Scored(1, other.text, 0.85)], [p, other],
+                                  question="Vilka två strategiska inriktningar har betydelse för planen?")
+        assert refs[0].items == 2 and refs[0].sentence.startswith("Strategin anger två")
+        assert "starkt civilsamhälle" in refs[0].sentence and "internationell samverkan" in refs[0].sentence
+        assert "mål för 2030" not in refs[0].sentence
+    for question in ("Vad innebär den andra inriktningen?",  # one item asked for: that item
+                     "Vilka inriktningar anger strategin?",  # no count named: sentences, as measured best
+                     "Vilka tre inriktningar anger strategin?"):  # another count: not this list
+        _, refs = A.build_context([A.Scored(0, "Den andra inriktningen är internationell samverkan.", 0.9)], [p],
+                                  question=question)
+        assert refs[0].sentence == "Den andra inriktningen är internationell samverkan." and not refs[0].items
+
+
 def test_a_sentence_referring_back_brings_the_one_before_it() -> None:
     p = _passage("Stödet ska vara långsiktigt och stabilt för föreningarna. Detta omfattar bidragssystemen och villkoren.")
     _, refs = A.build_context([A.Scored(0, "Detta omfattar bidragssystemen och villkoren.", 0.9)], [p])
@@ -433,6 +455,57 @@ def test_a_bulleted_answer_is_checked_as_one_claim_and_an_injected_item_sinks_it
     text, citations, removed = A.verify_answer(bullets.replace("- demokratiska", "- 750 000 kronor per förening\n- demokratiska"),
                                                refs, passages, embedder, "sv")
     assert text == "" and not citations and "750 000" in removed[0]
+
+
+_SITUATIONS = ("Utvecklingsstrategin pekar också ut tre önskvärda lägen 2030. Det första är att alla har möjlighet att "
+               "forma sina liv, där jämlikhet och jämställdhet är vägledande principer. Det andra är ökad delaktighet i "
+               "samhället och det tredje önskvärda läget är socialt företagande och innovation som möter "
+               "samhällsutmaningar.")
+
+
+@pytest.mark.parametrize("claim, kept", [
+    ("The desired situations for 2030 in the regional development strategy are: all have the possibility to form "
+     "their lives, where equality is the guiding principle; increased participation in society and innovation that "
+     "meets societal needs [1].", True),
+    ("The desired situations for 2030 in the regional development strategy are: all have the possibility to form "
+     "their lives, where equality is the guiding principle; the region gives two million kronor to every sports "
+     "club [1].", False),  # one made-up item sinks the list
+    ("The strategy was rejected by the government in 2030 for these situations: all have the possibility to form "
+     "their lives, where equality is the guiding principle; increased participation in society [1].", False),
+])
+def test_a_whole_list_in_one_claim_is_checked_item_by_item(small_index, claim: str, kept: bool) -> None:
+    """A faithful English list of a Swedish prose list scored 0.857 against the whole list, below
+    the threshold; item by item each right item clears it, and a wrong item or a lead-in that is
+    not the question's own words still sinks the claim."""
+    p = _passage(_SITUATIONS, section="Regional utvecklingsstrategi")
+    refs = [A.Ref(0, _SITUATIONS, "", 2)]
+    question = "Which desired situations for 2030 in the regional development strategy are relevant to the plan?"
+    text, citations, removed = A.verify_answer(claim, refs, [p], load_embedder(small_index), "en", question=question)
+    assert bool(text) is kept and bool(removed) is not kept
+    assert (citations[0].quote == _SITUATIONS) if kept else not citations
+    refs = [A.Ref(0, _SITUATIONS)]  # a single sentence, no list: the claim as a whole, as before
+    assert not A.verify_answer(claim, refs, [p], load_embedder(small_index), "en", question=question)[0]
+
+
+def test_swedish_copied_into_an_english_answer_is_not_passed_off_as_english(small_index) -> None:
+    """The model answered an English question with the source's Swedish words copied: supported by
+    word overlap, but a Swedish answer. That claim is removed; alone, nothing of the model's holds
+    (and ``Assistant`` shows the sources quoted, marked as Swedish, instead)."""
+    passages, refs, _ = _definition(small_index)
+    embedder = load_embedder(small_index)
+    english = ("The social economy is defined here as organised activities that primarily have social purposes, are "
+               "based on democratic values and are organisationally independent of the public sector [1].")
+    copied = ("Its features are: organiserade verksamheter som primärt har samhälleliga ändamål och bygger på "
+              "demokratiska värderingar [1].")
+    text, citations, removed = A.verify_answer(f"{english} {copied}", refs, passages, embedder, "en")
+    assert removed == [copied.replace(" [1]", "")] and text.startswith("The social economy is defined")
+    assert "samhälleliga" not in text and len(citations) == 1
+    text, citations, removed = A.verify_answer(copied, refs, passages, embedder, "en")
+    assert text == "" and not citations and removed
+    terms = "The plan names självständighet, dialog, kvalitet and öppenhet as principles [1]."
+    assert not V._reads_swedish(terms)  # Swedish terms in English are English
+    text, _, removed = A.verify_answer(copied, refs, passages, embedder, "sv")
+    assert text and not removed  # in a Swedish answer it is just the source's words
 
 
 def test_a_removed_claim_may_be_replaced_by_its_source_quoted_never_shown(small_index, monkeypatch) -> None:
