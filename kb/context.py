@@ -141,8 +141,6 @@ _COUNTS = {w: n for n, words in enumerate((
     (), (), ("två", "two"), ("tre", "three"), ("fyra", "four"), ("fem", "five"), ("sex", "six"),
     ("sju", "seven"), ("åtta", "eight"), ("nio", "nine"), ("tio", "ten"))) for w in words}
 _COUNT = re.compile(r"\b(" + "|".join(_COUNTS) + r"|[2-9]|10)\b", re.IGNORECASE)
-
-
 _ONE_OF = re.compile(r"\b(?:which of|which one|vilken av|vilket av|vilka av|en av|one of)\b", re.IGNORECASE)
 
 
@@ -270,7 +268,6 @@ def _prose_list(passages: list[Passage], i: int, sentence: str) -> Ref | None:
     if len(items) < 2:
         return None
     return Ref(i, " ".join([sentences[k], *items]), "", len(items))
-
 
 
 def _across_edges(ref: Ref, passages: list[Passage], neighbour: Neighbour | None) -> Ref:
