@@ -329,6 +329,16 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             marks += f"[{citations[n].n}]"
         return marks
 
+    def remove(text: str, cited: list[int], sims: np.ndarray | None, min_cosine: float) -> None:
+        """Remove a claim; the source sentence it is most about (similarity ≥ ``min_cosine``) may
+        stand in for it, quoted."""
+        removed.append(text)
+        if sims is not None and language:
+            best = max(cited or range(1, len(refs) + 1), key=lambda n: sims[n - 1])
+            if sims[best - 1] >= min_cosine and _quotable(refs[best - 1]):
+                stand_ins[len(kept)] = best
+                kept.append("")
+
     for claim in claims:
         bare = _bare(claim.sentence)
         if claim not in substantive:
@@ -343,12 +353,7 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
 
         sims = cosines[id(claim)] if cosines is not None else None
         if language == "en" and _reads_swedish(bare):  # source words copied, not an English answer:
-            removed.append(bare)  # the source's own sentence, quoted as Swedish, may stand in
-            if sims is not None:
-                best = max(cited or range(1, len(refs) + 1), key=lambda n: sims[n - 1])
-                if _quotable(refs[best - 1]):
-                    stand_ins[len(kept)] = best
-                    kept.append("")
+            remove(bare, cited, sims, -1.0)  # the source's own sentence, quoted as Swedish, may stand in
             continue
         # the cited sentences first; a true claim with a wrong number is re-cited to its source
         good = (_supporting(bare, cited, refs, passages, sims)
@@ -357,12 +362,7 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             good = [n for n in cited if refs[n - 1].items >= 2
                     and _list_supported(bare, refs[n - 1], passages, embedder, question)]
         if not good:
-            removed.append(bare)
-            if sims is not None and language:
-                best = max(cited or range(1, len(refs) + 1), key=lambda n: sims[n - 1])
-                if sims[best - 1] >= QUOTE_COSINE and _quotable(refs[best - 1]):
-                    stand_ins[len(kept)] = best
-                    kept.append("")
+            remove(bare, cited, sims, QUOTE_COSINE)
             continue
         vec = vectors[id(claim)] if vectors is not None else None
         if vec is not None and any(set(good) <= numbers and float(vec @ v) >= SAME_CLAIM_COSINE
