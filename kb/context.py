@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 from kb.embeddings import Embedder, embed_sentences
 from kb.injection import instruction_like
+from kb.numbers import COUNT_WORDS
 from kb.retrieval import MIN_SENTENCE_CHARS, Passage, query_tokens, tokens
 from kb.text import split_sentences
 
@@ -137,9 +138,7 @@ def list_question(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
-_COUNTS = {w: n for n, words in enumerate((
-    (), (), ("två", "two"), ("tre", "three"), ("fyra", "four"), ("fem", "five"), ("sex", "six"),
-    ("sju", "seven"), ("åtta", "eight"), ("nio", "nine"), ("tio", "ten"))) for w in words}
+_COUNTS = {w: n for words in COUNT_WORDS.values() for n, w in enumerate(words) if n >= 2}  # två/two … tio/ten
 _COUNT = re.compile(r"\b(" + "|".join(_COUNTS) + r"|[2-9]|10)\b", re.IGNORECASE)
 _ONE_OF = re.compile(r"\b(?:which of|which one|vilken av|vilket av|vilka av|en av|one of)\b", re.IGNORECASE)
 

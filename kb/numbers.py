@@ -152,12 +152,12 @@ def spelled_amount(text: str) -> bool:
     return any(f.spelled and f.next_word in _CURRENCY for f in _scan(text))
 
 
-_COUNT_WORDS = {"sv": ["noll", "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio"],
-                "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]}
+COUNT_WORDS = {"sv": ["noll", "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio"],
+               "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]}
 
 
 def count_word(n: int, language: str) -> str:
     """A small count in words ("sex", "six"): written by us into a prompt, it cannot become a digit
     the model repeats and the claim check then finds in no source."""
-    words = _COUNT_WORDS.get(language, _COUNT_WORDS["sv"])
+    words = COUNT_WORDS.get(language, COUNT_WORDS["sv"])
     return words[n] if 0 <= n < len(words) else str(n)
