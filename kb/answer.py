@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.answer_texts import TEXTS, text_for
-from kb.context import Neighbour, Ref, Scored, build_context, list_question, ref_text, score_sentences
+from kb.context import Neighbour, Ref, Scored, about_anothers, build_context, list_question, ref_text, score_sentences
 from kb.numbers import count_word
 from kb.refusal import confident, lacks_asked_number, refusal_text, unheld_documents
 from kb.retrieval import Passage
@@ -149,7 +149,8 @@ def user_message(question: str, language: str, context: str, list_items: int = 0
 def extractive_answer(question: str, language: str, passages: list[Passage], scored: list[Scored],
                       max_sentences: int = 3) -> tuple[str, list[Citation]]:
     """The best supporting sentences, each with its citation; no LLM involved."""
-    best = sorted(scored, key=lambda s: -s.score)[:max_sentences]  # most relevant first
+    ranked = sorted(scored, key=lambda s: -s.score)  # most relevant first
+    best = [s for s in ranked if not about_anothers(s.sentence, passages[s.passage].text)][:max_sentences] or ranked[:1]
     numbers: dict[int, int] = {}
     lines = []
     citations = []

@@ -25,6 +25,9 @@ TEXTS = {
         "removed_notice": "{n} påstående(n) togs bort eftersom källorna inte styrker dem.",
         "unverified_notice": "Språkmodellens svar kunde inte styrkas av källorna, så här visas i stället de meningar ur "
                              "källorna som bäst motsvarar frågan.",
+        "declined_notice": "Språkmodellen fann inget svar i meningarna den fick, men frågan gäller ett avsnitt i "
+                           "källorna, så här visas de meningar ur källorna som bäst motsvarar frågan. Kontrollera att "
+                           "de svarar på det du frågade.",
         "busy_notice": "Många frågar just nu, så här visas de mest relevanta meningarna ur källorna direkt. "
                        "Försök igen om en stund för ett formulerat svar.",
         "answer_in": "Svara på svenska.",
@@ -48,6 +51,9 @@ TEXTS = {
         "unverified_notice": "The language model's answer could not be shown as supported by the sources in your "
                              "language, so the source "
                              "sentences that best match the question are shown instead.",
+        "declined_notice": "The language model found no answer in the sentences it was given, but the question is "
+                           "about a section of the sources, so the source sentences that best match the question "
+                           "are shown. Check that they answer what you asked.",
         "busy_notice": "Many people are asking right now, so the most relevant sentences from the sources are "
                        "shown at once. Please try again in a moment for a written answer.",
         "answer_in": "Answer in English.",

@@ -149,7 +149,8 @@ class Assistant:
     def _context(self, turn: Turn, scored: list) -> tuple[str, list]:
         from kb import context as C
 
-        return C.build_context(scored, turn.passages, question=turn.text, neighbour=self.retriever.neighbour)
+        return C.build_context(scored, turn.passages, question=turn.text, neighbour=self.retriever.neighbour,
+                               language=turn.language)
 
     def context(self, question: str, history: list[dict] | None = None,
                 filters: dict | None = None) -> tuple[str, list]:
@@ -227,8 +228,14 @@ class Assistant:
             return
         raw = "".join(pieces).strip()
         if A.REFUSAL_MARKER in raw and len(raw.replace(A.REFUSAL_MARKER, "").strip()) < 20:
-            result.refused = True
-            result.answer = R.refusal_text(language, text, self.cited_only)
+            if (self.settings.unverified == "extractive" and not R.asks_specific(text)
+                    and C.names_section(text, language, passages[0].section)):
+                # the question names the section retrieval ranked first, yet the small model found
+                # no answer in it (it says NO_ANSWER to "own budget?" as if an amount were asked)
+                self._quote(result, text, scored, "declined_notice")
+            else:
+                result.refused = True
+                result.answer = R.refusal_text(language, text, self.cited_only)
             yield from self._finish(result, t0, stream_text=True)
             return
         verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
@@ -237,12 +244,7 @@ class Assistant:
         if (not verified and removed and self.settings.unverified == "extractive" and not R.asks_specific(text)
                 and not V.invents_numbers(removed, [f"{p.title}\n{p.text}" for p in passages]
                                           + [C.ref_text(r, passages) for r in refs])):
-            # the model answered but nothing it wrote holds: the sources' own sentences instead
-            model = result.backend
-            self._extract(result, text, scored)
-            result.backend = f"{model}+extractive"
-            if not result.refused:
-                result.notices.append(A.text_for(language, "unverified_notice"))
+            self._quote(result, text, scored, "unverified_notice")  # nothing the model wrote holds
         elif not verified or R.lacks_asked_number(text, verified):
             result.refused = True
             result.answer = R.refusal_text(language, text, self.cited_only)
@@ -251,6 +253,16 @@ class Assistant:
             if removed:
                 result.notices.append(A.text_for(language, "removed_notice").format(n=len(removed)))
         yield from self._finish(result, t0, stream_text=False)
+
+    def _quote(self, result, question: str, scored: list, notice: str) -> None:  # noqa: ANN001
+        """The sources' own sentences instead of the model's answer, with a notice saying why."""
+        from kb import answer as A
+
+        model = result.backend
+        self._extract(result, question, scored)
+        result.backend = f"{model}+extractive"
+        if not result.refused:
+            result.notices.append(A.text_for(result.language, notice))
 
     def _extract(self, result, question: str, scored: list) -> None:  # noqa: ANN001
         """The best source sentences instead of the model's words; refused, like the model's answer,

@@ -183,6 +183,24 @@ def test_model_saying_no_answer_is_a_refusal(assistant: Assistant) -> None:
     assert result.refused and "NO_ANSWER" not in result.answer
 
 
+@pytest.mark.parametrize("question, language", [
+    ("Har handlingsplanen en egen budget, och hur kan insatser finansieras?", "sv"),
+    ("Does the action plan have its own budget? How can projects under the plan be financed?", "en")])
+def test_no_answer_to_a_question_naming_the_top_section_shows_that_sections_sentences(
+        assistant: Assistant, question: str, language: str) -> None:
+    """The 1.5B model said NO_ANSWER to "own budget?" (as if an amount were asked) with "har ingen
+    egen budget" in its context: a question naming the section ranked first ("Finansiering av
+    arbete utifrån planen") gets that section's best sentences, quoted, with a notice."""
+    result = with_llm(assistant, ScriptedLLM("NO_ANSWER")).ask(question)
+    assert not result.refused and result.backend.endswith("+extractive")
+    assert any("ingen egen budget" in c.quote for c in result.citations)
+    assert result.notices == [A.text_for(language, "declined_notice")]
+    refusing = Assistant(replace(assistant.settings, answer_mode="llm", unverified="refuse"),
+                         retriever=assistant.retriever)
+    refusing._backend = ScriptedLLM("NO_ANSWER")
+    assert refusing.ask(question).refused  # the setting that turns quoting off turns this off too
+
+
 def test_refusal_names_a_cited_document_we_only_link(assistant: Assistant) -> None:
     text = A.refusal_text("sv", "Vad står det i propositionen 2009/10:55?", assistant.cited_only)
     assert "Prop. 2009/10:55" in text and "https://data.riksdagen.se/dokument/GX0355.html" in text
@@ -377,6 +395,85 @@ def test_a_sentence_referring_back_brings_the_one_before_it() -> None:
     p = _passage("Stödet ska vara långsiktigt och stabilt för föreningarna. Detta omfattar bidragssystemen och villkoren.")
     _, refs = A.build_context([A.Scored(0, "Detta omfattar bidragssystemen och villkoren.", 0.9)], [p])
     assert refs[0].sentence == p.text
+
+
+def test_a_definite_noun_naming_someone_elses_thing_brings_its_lead_in_or_goes() -> None:
+    """"Handlingsplanen syftar till …" right after "EU-kommissionens handlingsplan …" is about the
+    EU's plan: alone, the model gave its aims as the regional plan's goal."""
+    eu = _passage("EU-kommissionens handlingsplan för social ekonomi är särskilt viktig. Handlingsplanen syftar till "
+                  "att den sociala ekonomin ska kunna utvecklas och expandera.", section="EU-nivå")
+    aims = "Handlingsplanen syftar till att den sociala ekonomin ska kunna utvecklas och expandera."
+    _, refs = A.build_context([A.Scored(0, aims, 0.9)], [eu])
+    assert refs[0].sentence == eu.text
+    lead_in = A.split_sentences(eu.text)[0]  # both chosen: the lead-in is not said twice
+    _, refs = A.build_context([A.Scored(0, aims, 0.9), A.Scored(0, lead_in, 0.8)], [eu])
+    assert [r.sentence for r in refs] == [eu.text]
+    # no room for the lead-in: left out rather than shown alone
+    goal = _passage("Planens grundläggande mål är ett ökat deltagande och inflytande av civilsamhället i länet, "
+                    "i hela länet och under hela perioden.", id="b", section="Mål")
+    _, refs = A.build_context([A.Scored(0, goal.text, 0.95), A.Scored(1, aims, 0.9)], [goal, eu], max_chars=150)
+    assert [r.sentence for r in refs] == [goal.text]
+    answer, citations = A.extractive_answer("Vad är planens mål?", "sv", [goal, eu],
+                                            [A.Scored(1, aims, 0.95), A.Scored(0, goal.text, 0.9)])
+    assert aims not in answer and [c.quote for c in citations] == [goal.text]  # quotes leave it out too
+    # a definite noun whose bare form comes without a genitive reads right on its own
+    iop = _passage("Ett idéburet offentligt partnerskap kan sammanfattas så här. Partnerskapet är ett samarbete "
+                   "mellan offentliga och idéburna aktörer.", section="IOP")
+    alone = "Partnerskapet är ett samarbete mellan offentliga och idéburna aktörer."
+    _, refs = A.build_context([A.Scored(0, alone, 0.9)], [iop])
+    assert refs[0].sentence == alone
+
+
+_ACTORS = ("Många aktörer i länet kan vägledas av denna handlingsplan. Föreningarnas egna organisationer kan finna "
+           "stöd i planens insatsområden. Inom offentlig sektor har Region Örebro län och kommunerna viktiga roller. "
+           "Länets fyra samordningsförbund spelar också en stor roll.")
+
+
+def _actors(neighbour_text: str = "Örebro universitet spelar en viktig roll genom sin forskning. Det privata "
+                                  "näringslivet berörs också av denna handlingsplan.") -> tuple:
+    top = _passage(_ACTORS, section="Aktörer som berörs av planen")
+    rest = _passage(neighbour_text, id="next", page=7, section="Aktörer som berörs av planen")
+    summary = _passage("Handlingsplanen har fyra insatsområden med prioriterade aktivitetsområden för hela länet.",
+                       id="b", page=1, section="Sammanfattning")
+    scored = [A.Scored(0, A.split_sentences(_ACTORS)[0], 0.95), A.Scored(2, summary.text, 0.94),
+              A.Scored(0, A.split_sentences(_ACTORS)[3], 0.80)]
+    return [top, summary], scored, lambda p, step: rest if p is top and step == 1 else None
+
+
+@pytest.mark.parametrize("question, language", [("Vilka aktörer berörs av handlingsplanen?", "sv"),
+                                                ("Which actors are affected by the plan?", "en")])
+def test_a_question_naming_a_short_section_gets_the_whole_section(question: str, language: str) -> None:
+    """The facts of "Aktörer som berörs av planen" are spread over all its sentences; the best
+    two of them and a summary sentence gave the model 1 of 6 actors."""
+    passages, scored, neighbour = _actors()
+    scored[1] = replace(scored[1], passage=1)
+    _, refs = A.build_context(scored, passages, question=question, neighbour=neighbour, language=language)
+    whole = A.split_sentences(_ACTORS) + ["Örebro universitet spelar en viktig roll genom sin forskning.",
+                                          "Det privata näringslivet berörs också av denna handlingsplan."]
+    assert [r.sentence for r in refs[:6]] == whole and all(r.passage == 0 for r in refs[:6])
+    assert "näringslivet" in A.ref_text(refs[5], passages)  # checked and cited against both chunks
+    assert refs[6:] == [A.Ref(1, passages[1].text)]  # and the best sentence of another passage
+
+
+def test_a_section_is_given_whole_only_when_named_and_short() -> None:
+    passages, scored, neighbour = _actors()
+    scored[1] = replace(scored[1], passage=1)
+    _, refs = A.build_context(scored, passages, question="Vem samordnar rehabiliteringen i länet?", neighbour=neighbour)
+    assert len(refs) < 6  # the section not named: the best sentences
+    passages, scored, neighbour = _actors(" ".join(["Örebro universitet spelar en viktig roll genom sin forskning."] * 20))
+    scored[1] = replace(scored[1], passage=1)
+    _, refs = A.build_context(scored, passages, question="Vilka aktörer berörs av planen?", neighbour=neighbour)
+    assert len(refs) < 6  # too long to be given whole
+    # a sentence referring back stays with the one before it, as everywhere in the context
+    part = _passage("Föreningarna förstår ofta sin egen roll i länets utveckling. Men det är viktigt att fler förstår "
+                    "den. Lika viktigt är det att förtroendevalda och forskare förstår den. Kunskapen behöver "
+                    "stärkas i alla sektorer.", section="Insatsområde 1")
+    _, refs = A.build_context([A.Scored(0, A.split_sentences(part.text)[-1], 0.9)], [part],
+                              question="Which groups should understand it, according to focus area 1?", language="en")
+    assert [r.sentence for r in refs] == [" ".join(A.split_sentences(part.text)[:3]), A.split_sentences(part.text)[3]]
+    assert C.names_section("Vilka aktörer berörs?", "sv", "Planen › Aktörer som berörs av planen")
+    assert C.names_section("Hur kan insatser finansieras?", "sv", "Finansiering av arbete utifrån planen")
+    assert not C.names_section("Vad säger planen om civilsamhället?", "sv", "Civilsamhället i planen")
 
 
 def test_the_plans_six_principles_all_reach_the_model(assistant: Assistant) -> None:
