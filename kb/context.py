@@ -412,13 +412,15 @@ def _section_refs(passages: list[Passage], question: str, language: str,
         return []
     source = "" if text == top.text.strip() else text
     units: list[str] = []  # a sentence with those that refer back to it ("Men …", "Lika viktigt …")
+    before = ""
     for s in split_sentences(text):
         if len(s) < MIN_SENTENCE_CHARS or _heading(s) or instruction_like(s):
             continue
-        if units and _refers_back(s, units[-1].rsplit(". ", 1)[-1]):
+        if units and _refers_back(s, before):
             units[-1] = f"{units[-1]} {s}"
         else:
             units.append(s)
+        before = s
     return [Ref(0, u, source) for u in units]
 
 
