@@ -342,6 +342,11 @@ def _names_anothers(sentence: str, before: str) -> bool:
     return bool(m and before and re.search(rf"\ws {m.group(1).lower()}\b", before.lower()))
 
 
+def _needs_lead_in(sentence: str, text: str) -> bool:
+    """Whether ``sentence``, taken alone from ``text``, refers back to the sentence before it."""
+    return _refers_back(sentence, _before(sentence, text))
+
+
 def about_anothers(sentence: str, text: str) -> bool:
     """Whether ``sentence``, quoted alone from ``text``, would be read as about the wrong thing
     ("Handlingsplanen syftar till …" about the EU's plan): extractive answers leave it out."""
@@ -507,7 +512,7 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
         # the best sentences of other passages
         others = [r for r in refs if r.passage != 0
                   and not any(r.sentence in s.sentence or s.sentence in r.sentence for s in section)
-                  and not _refers_back(r.sentence, _before(r.sentence, passages[r.passage].text))]
+                  and not _needs_lead_in(r.sentence, passages[r.passage].text)]
         refs = section + others[:SECTION_OTHERS]
         while len(refs) > len(section) and sum(len(r.sentence) for r in refs) > max_chars + LIST_MAX_CHARS // 3:
             refs.pop()
@@ -524,7 +529,7 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
         if longer != ref.sentence and not any(longer in r.sentence for r in refs):
             room -= len(longer) - len(ref.sentence)
             refs[refs.index(ref)] = replace(ref, sentence=longer)
-        elif k and _refers_back(ref.sentence, _before(ref.sentence, passages[ref.passage].text)):
+        elif k and _needs_lead_in(ref.sentence, passages[ref.passage].text):
             refs.remove(ref)  # "Detta omfattar …" without what it refers to
     refs = [r for k, r in enumerate(refs)  # a sentence now inside another's lead-in is said once
             if not any(r.sentence in o.sentence and (len(o.sentence) > len(r.sentence) or j < k)
