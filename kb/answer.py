@@ -27,7 +27,7 @@ from kb.context import Neighbour, Ref, Scored, about_anothers, build_context, li
 from kb.numbers import count_word
 from kb.refusal import confident, lacks_asked_number, refusal_text, unheld_documents
 from kb.retrieval import Passage
-from kb.text import split_sentences
+from kb.text import quoted, split_sentences
 from kb.verify import (
     Citation,
     Claim,
@@ -71,7 +71,9 @@ If the sources do not answer the question, or it asks for an amount, date, deadl
 # example far better than a rule (every list item in one sentence, a close translation with the
 # Swedish word, names and dates kept, an irrelevant source left out, NO_ANSWER when the sources
 # lack the detail asked for). An instruction and example against opening with "Ja, …" was
-# measured and rejected (24 questions: key facts 0.65 → 0.60, evidence cited 1.00 → 0.89). They are about a made-up culture plan, so nothing in them can pass
+# measured and rejected (24 questions: key facts 0.65 → 0.60, evidence cited 1.00 → 0.89), and so
+# was asking for "2–4 sentences" giving "every fact the sources state" (41 other dev questions:
+# key facts 0.62 → 0.59; the answers were no longer). They are about a made-up culture plan, so nothing in them can pass
 # the support check as a claim about the real documents. The Swedish one comes last: the answer
 # tends to follow the language of the turn just before it, and English needs no such help. Like
 # the system prompt they never change, so llama.cpp's prompt cache holds them: they cost
@@ -161,5 +163,5 @@ def extractive_answer(question: str, language: str, passages: list[Passage], sco
             citations.append(Citation(numbers[s.passage], p.doc_id, p.title, p.page, p.section, s.sentence, p.text, p.url))
         p = passages[s.passage]
         where = p.location()
-        lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: ”{s.sentence}” [{numbers[s.passage]}]")
+        lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(s.sentence)} [{numbers[s.passage]}]")
     return text_for(language, "extractive_intro") + "\n" + "\n".join(lines), citations

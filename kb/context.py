@@ -453,7 +453,9 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
       areas": page 7 only says four were chosen, the summary lists them); a list written as
       sentences ("… två strategiska inriktningar … Den första … Den andra …") counts as a list
       when it has as many items as the question names (for any "which …" question, measured on
-      four questions, the 1.5B model's answers got worse: key facts 0.66 → 0.48–0.57);
+      four questions, the 1.5B model's answers got worse: key facts 0.66 → 0.48–0.57; whenever
+      its lead-in is chosen, like a lead-in ending in a colon, worse still: 0.81 → 0.33 on the
+      four dev questions it changed, two runs each: the model used one sentence of the block);
     - a question naming the top passage's section ("Vilka aktörer berörs …" → "Aktörer som
       berörs av planen") gets that whole section when it is short, one reference per sentence,
       then the best two sentences of other passages (not when a list it asks for is given);

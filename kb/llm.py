@@ -32,6 +32,9 @@ Design choices:
   never mistaken for a complete one; a caller that wants the partial text has it.
 - ``max_tokens`` is passed to the server; hitting it ends the stream normally (finish
   reason "length"), as with any OpenAI API.
+- Temperature 0.1: nearly greedy. Greedy decoding (0.0) was measured on 41 dev questions:
+  27 answers came out word for word the same, key facts 0.62 both ways, evidence cited 0.89
+  → 0.84. Nothing was gained, so it stays.
 - Remote backend: plain ``httpx`` streaming of ``/v1/chat/completions`` (SSE). Connection
   refused, time-outs, HTTP errors and malformed streams become ``LLMError`` messages naming
   the URL. The time-out is checked between streamed events and is also httpx's per-read

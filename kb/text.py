@@ -44,6 +44,16 @@ _ABBREVIATION_END = re.compile(r"\b(prop|skr|jfr|bl\.a|t\.ex|m\.m|dvs|ca|resp|nr
                                re.IGNORECASE)
 
 
+_DOUBLE_QUOTES = re.compile(r"[”“\"]")
+
+
+def quoted(sentence: str) -> str:
+    """A source sentence in quotation marks, ”…”, its own quotation marks made single (’…’), as
+    Swedish nests them: ”… av typen ”vanliga frågor” med …” would read as two quotes with the
+    words between them outside. The citation keeps the sentence exactly as the source has it."""
+    return f"”{_DOUBLE_QUOTES.sub('’', sentence.strip())}”"
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences (and list lines); no split after abbreviations such as "Prop." or "bl.a."."""
     out: list[str] = []

@@ -14,7 +14,8 @@ Design choices:
   retrieval glossary, are in the passage. Numbers compare in one form ("750,000" = "750 000").
 - A claim that only restates the question ("Ja, vår förening måste registrera sig …") is
   removed: its words come from the question, so overlap proves nothing, and its verdict is
-  exactly what cannot be checked.
+  exactly what cannot be checked. The sentence it is about may stand in, quoted, like any removed
+  claim's: the reader sees what the verdict rested on, in the source's words ("… kan delvis …").
 - ``Citation`` is defined here because checking is what turns the model's ``[n]`` into a
   citation of an exact sentence; ``kb.answer`` re-exports it (its extractive answers make
   citations too).
@@ -32,7 +33,7 @@ from kb.answer_texts import text_for
 from kb.context import _ITEM, Ref, _near_duplicate, ref_text
 from kb.embeddings import Embedder, embed_sentences
 from kb.retrieval import Passage, expand_english, tokens
-from kb.text import EN_WORDS, SV_WORDS, guess_language, split_sentences
+from kb.text import EN_WORDS, SV_WORDS, guess_language, quoted, split_sentences
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -302,7 +303,9 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
     support threshold: typically a loose translation) is replaced by that sentence, quoted
     verbatim: the reader gets the fact in the source's own words instead of nothing. Quotes
     only accompany an answer: when no claim of the model's own holds, the answer is empty (a
-    refusal), as before. With ``question``, a claim that only restates it (``echoes``) is removed.
+    refusal), as before. With ``question``, a claim that only restates it (``echoes``) is removed,
+    and the sentence it is about may stand in for it the same way: "Ja, man kan få pengar från
+    Socialfonden …" becomes the source's "Socialfonden … kan delvis finansiera …", quoted.
     """
     claims = [c for c in split_claims(join_lists(trim_repetition(answer))) if _bare(c.sentence)]
     substantive = [c for c in claims if len(tokens(_bare(c.sentence))) >= MIN_CLAIM_WORDS]
@@ -346,12 +349,11 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             continue
         if _near_duplicate(bare, [s for s, _, _ in said]):
             continue
-        if question and echoes(bare, question):  # a restated question with a verdict: unverifiable
-            removed.append(bare)
-            continue
         cited = [n for n in claim.cites if 1 <= n <= len(refs)]
-
         sims = cosines[id(claim)] if cosines is not None else None
+        if question and echoes(bare, question):  # a restated question with a verdict: unverifiable, but
+            remove(bare, cited, sims, QUOTE_COSINE)  # the sentence it rests on may stand in, quoted
+            continue
         if language == "en" and _reads_swedish(bare):  # source words copied, not an English answer:
             remove(bare, cited, sims, -1.0)  # the source's own sentence, quoted as Swedish, may stand in
             continue
@@ -380,7 +382,7 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             ref = refs[n - 1]
             intro = text_for(language or "sv", "quote_translated" if passages[ref.passage].language != language
                              else "quote")
-            kept[at] = f"{intro} ”{ref.sentence.rstrip()}” {marks_for([n])}"
+            kept[at] = f"{intro} {quoted(ref.sentence)} {marks_for([n])}"
     kept = [k for k in kept if k]
     while kept and "[" not in kept[-1]:  # no trailing uncheckable connective
         kept.pop()

@@ -391,6 +391,16 @@ def test_a_list_written_as_sentences_is_one_reference() -> None:
         assert refs[0].sentence == "Den andra inriktningen är internationell samverkan." and not refs[0].items
 
 
+def test_a_quoted_sentence_nests_its_own_quotation_marks() -> None:
+    """”… en guide av typen ”vanliga frågor” med …” read as two quotes with Swedish words between
+    them, outside any quote. In the answer the inner marks become ’…’; the citation stays exact."""
+    sentence = "MUCF ska ta fram en webbaserad guide av typen ”vanliga frågor” med utgångspunkt i avgörande skeden."
+    p = _passage(sentence, section="Webbaserad guide")
+    answer, citations = A.extractive_answer("Vilken guide föreslås?", "sv", [p], [A.Scored(0, sentence, 0.9)])
+    assert "”MUCF ska ta fram en webbaserad guide av typen ’vanliga frågor’ med utgångspunkt i avgörande skeden.”" in answer
+    assert citations[0].quote == sentence
+
+
 def test_a_sentence_referring_back_brings_the_one_before_it() -> None:
     p = _passage("Stödet ska vara långsiktigt och stabilt för föreningarna. Detta omfattar bidragssystemen och villkoren.")
     _, refs = A.build_context([A.Scored(0, "Detta omfattar bidragssystemen och villkoren.", 0.9)], [p])
@@ -636,6 +646,27 @@ def test_a_claim_that_only_restates_the_question_is_removed(small_index) -> None
     text, _, removed = A.verify_answer(answer, refs, passages, load_embedder(small_index), "sv")
     assert echo in text and not removed  # without the question nothing is an echo
     assert not V.echoes(sentence, question)
+
+
+def test_a_restated_question_gives_way_to_the_sentence_it_rests_on(small_index, monkeypatch) -> None:
+    """"Ja, kan man få pengar från Socialfonden …" [1] hid the plan's "… kan delvis finansiera …":
+    the verdict goes, and the sentence it cites is quoted in its place (no other claim cites it)."""
+    passages, refs, sentence = _definition(small_index)
+    other = next(s for p in passages for s in A.split_sentences(p.text)
+                 if len(s) > 40 and "organiserade verksamheter" not in s)
+    refs = [refs[0], A.Ref(next(i for i, p in enumerate(passages) if other in p.text), other)]
+    monkeypatch.setattr(V, "QUOTE_COSINE", -1.0)  # the echo is "about" the sentence it cites
+    question = "Definieras social ekonomi i handlingsplanen?"
+    answer = f"Ja, social ekonomi definieras i handlingsplanen [2]. {sentence.rstrip('.')} [1]."
+    text, citations, removed = A.verify_answer(answer, refs, passages, load_embedder(small_index), "sv",
+                                               question=question)
+    assert removed == ["Ja, social ekonomi definieras i handlingsplanen."]
+    assert text == f"Källan säger: ”{other}” [1] {sentence.rstrip('.')} [2]."
+    assert [c.quote for c in citations] == [other, sentence]
+    # an echo beside a claim citing the same sentence: said once, by the claim
+    answer = f"Ja, social ekonomi definieras i handlingsplanen [1]. {sentence.rstrip('.')} [1]."
+    text, _, _ = A.verify_answer(answer, refs, passages, load_embedder(small_index), "sv", question=question)
+    assert text == f"{sentence.rstrip('.')} [1]."
 
 
 def test_a_looping_model_is_stopped_early(assistant: Assistant) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.text import fold, guess_language
+from kb.text import fold, guess_language, quoted
 
 
 @pytest.mark.parametrize("text,lang", [
@@ -34,3 +34,8 @@ def test_sentences_do_not_split_after_abbreviations() -> None:
     text = "Regeringen lade fram Prop. 2009/10:55 om civilsamhället. Den tar bl.a. upp dialog. Nästa mening."
     assert split_sentences(text) == ["Regeringen lade fram Prop. 2009/10:55 om civilsamhället.",
                                      "Den tar bl.a. upp dialog.", "Nästa mening."]
+
+
+def test_quoted_nests_inner_quotation_marks() -> None:
+    assert quoted(' Guiden av typen ”vanliga frågor” och "FAQ". ') == "”Guiden av typen ’vanliga frågor’ och ’FAQ’.”"
+    assert quoted("Planen gäller 2026–2030.") == "”Planen gäller 2026–2030.”"

@@ -76,12 +76,20 @@ needs_proc = pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()
                                 reason="needs Linux /proc with child lists")
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C handled as when `kb ingest` is started from a terminal. A test run started in the
+    background (`pytest &`) inherits SIGINT ignored, and so would `kb ingest`: Python then
+    installs no KeyboardInterrupt handler, and the Ctrl-C test would time out."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _ingest_busy_parsing(settings: Settings, stderr: int = subprocess.DEVNULL) -> tuple[subprocess.Popen, int]:
     """Start `kb ingest` on a corpus with a PDF that takes minutes to parse; return it and its
     worker once the worker is deep in that PDF."""
     H.many_stream_bomb(settings.corpus_dir / "seg.pdf", pages=400, mb_per_page=60)
     proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "ingest", "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=stderr, env=env_for(settings, KB_MAX_DOC_SECONDS="600"), start_new_session=True)
+                            stderr=stderr, env=env_for(settings, KB_MAX_DOC_SECONDS="600"), start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
         kids = [c for c in _children(proc.pid) if b"ingest.sandbox" in Path(f"/proc/{c}/cmdline").read_bytes()]
