@@ -161,6 +161,16 @@ def test_spread_is_deterministic_balanced_and_covers_unanswerable() -> None:
     assert [q.id for q in select_questions(qs, ids=["sv-roles-01"])] == ["sv-roles-01"]
 
 
+def test_the_wider_check_is_every_second_question_the_usual_24_leave_out() -> None:
+    """evals/wider_dev_ids.txt (README "Evaluation"): 41 dev questions beside `--n 24`, none of them
+    among the 24, so it stays a check on what tuning on the 24 hides."""
+    qs = load_questions()
+    usual = {q.id for q in spread(qs, 24)}
+    wider = (Path(__file__).parents[1] / "evals" / "wider_dev_ids.txt").read_text().split()
+    assert wider == [q.id for q in qs if q.id not in usual][::2]
+    assert len(wider) == 41 and not usual & set(wider)
+
+
 def test_cli_rejects_unknown_ids_with_a_message(capsys: pytest.CaptureFixture) -> None:
     from kb.cli import main
 
