@@ -183,8 +183,7 @@ class Assistant:
         mode = mode or self.settings.answer_mode
         scored = self._scored(turn)
         if not scored:  # off-topic, orders, a linked-only document's wording, or only orders found
-            result.refused = True
-            result.answer = R.refusal_text(language, text, self.cited_only)
+            self._refuse(result)
             result.backend = "none"
             yield from self._finish(result, t0, stream_text=True)
             return
@@ -228,31 +227,43 @@ class Assistant:
             return
         raw = "".join(pieces).strip()
         if A.REFUSAL_MARKER in raw and len(raw.replace(A.REFUSAL_MARKER, "").strip()) < 20:
-            if (self.settings.unverified == "extractive" and not R.asks_specific(text)
-                    and C.names_section(text, language, passages[0].section)):
+            if self._may_quote(text) and C.names_section(text, language, passages[0].section):
                 # the question names the section retrieval ranked first, yet the small model found
                 # no answer in it (it says NO_ANSWER to "own budget?" as if an amount were asked)
                 self._quote(result, text, scored, "declined_notice")
             else:
-                result.refused = True
-                result.answer = R.refusal_text(language, text, self.cited_only)
+                self._refuse(result)
             yield from self._finish(result, t0, stream_text=True)
             return
         verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
                                                        self.retriever.embedder, language, question=text)
         result.removed_claims = removed
-        if (not verified and removed and self.settings.unverified == "extractive" and not R.asks_specific(text)
+        if (not verified and removed and self._may_quote(text)
                 and not V.invents_numbers(removed, [f"{p.title}\n{p.text}" for p in passages]
                                           + [C.ref_text(r, passages) for r in refs])):
             self._quote(result, text, scored, "unverified_notice")  # nothing the model wrote holds
         elif not verified or R.lacks_asked_number(text, verified):
-            result.refused = True
-            result.answer = R.refusal_text(language, text, self.cited_only)
+            self._refuse(result)
         else:
             result.answer, result.citations = verified, citations
             if removed:
                 result.notices.append(A.text_for(language, "removed_notice").format(n=len(removed)))
         yield from self._finish(result, t0, stream_text=False)
+
+    def _refuse(self, result) -> None:  # noqa: ANN001
+        """Say plainly that the documents do not cover the question, and name what they do cover."""
+        from kb import refusal as R
+
+        result.refused = True
+        result.answer = R.refusal_text(result.language, result.question, self.cited_only)
+
+    def _may_quote(self, question: str) -> bool:
+        """Whether the sources' own sentences may be shown where the model's answer failed: not with
+        ``KB_UNVERIFIED=refuse``, and not for an amount, a day or a person, which quotes would only
+        seem to answer."""
+        from kb import refusal as R
+
+        return self.settings.unverified == "extractive" and not R.asks_specific(question)
 
     def _quote(self, result, question: str, scored: list, notice: str) -> None:  # noqa: ANN001
         """The sources' own sentences instead of the model's answer, with a notice saying why."""
@@ -273,8 +284,7 @@ class Assistant:
         result.backend = "extractive"
         answer, citations = A.extractive_answer(question, result.language, result.passages, scored)
         if R.lacks_asked_number(question, " ".join(c.quote for c in citations)):
-            result.refused = True
-            result.answer = R.refusal_text(result.language, question, self.cited_only)
+            self._refuse(result)
         else:
             result.answer, result.citations = answer, citations
 
