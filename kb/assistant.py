@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kb.accents import needs_accents
 from kb.config import Settings
 from kb.injection import instruction_like
 from kb.llm import LLMError
@@ -96,8 +97,17 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters: dict | None = None) -> tuple[str, list[Passage]]:
         """(language, passages) for a question; raises ``QuestionError`` for unusable input."""
-        text, language = clean_question(question, self.settings)
+        text, language = self._cleaned(question)
         return language, self._search(text, k or self.settings.top_k, filters, language)
+
+    def _cleaned(self, question: str) -> tuple[str, str]:
+        """``clean_question``, and a Swedish question typed without å/ä/ö given them back
+        (``kb.accents``): the embedding model and the LLM read "från" better than "fran"."""
+        text, language = clean_question(question, self.settings)
+        if needs_accents(text, language):
+            with contextlib.suppress(StoreError):  # a store that is down is reported by the search
+                text = self.retriever.respell(text)
+        return text, language
 
     def _search(self, query: str, k: int, filters: dict | None, language: str) -> list[Passage]:
         try:
@@ -129,7 +139,7 @@ class Assistant:
         return self._backend
 
     def _turn(self, question: str, history: list[dict] | None, filters: dict | None) -> Turn:
-        text, language = clean_question(question, self.settings)
+        text, language = self._cleaned(question)
         query, previous = condense(text, history)
         if previous and len(text.split()) <= 3:
             language = guess_language(previous) if guess_language(text) != "en" else language

@@ -188,8 +188,29 @@ def _label(p: Passage) -> str:
     return ", ".join(parts)
 
 
+# "N. " numbering an item: after a lead-in's colon, after the item before, or opening the line
+_INLINE_ITEM = re.compile(r"(?:^|(?<=[:.!?])\s+)(\d{1,2})\.\s+(?=[A-ZÅÄÖ])")
+
+
 def _paragraphs(text: str) -> list[str]:
-    return [line.strip() for line in text.split("\n") if line.strip()]
+    """The passage's lines, a numbered list run into one line ("… följande: 1. A. 2. B.", as the
+    PDFs' summaries have them) given one line per item like a printed list, so its lead-in
+    brings every item (``_whole_list``)."""
+    return [part for line in text.split("\n") if line.strip() for part in _split_inline_list(line.strip())]
+
+
+def _split_inline_list(line: str) -> list[str]:
+    cuts, last = [], 0
+    for m in _INLINE_ITEM.finditer(line):
+        n = int(m.group(1))
+        after_colon = line[:m.start()].rstrip().endswith(":")
+        if (n == 1 and after_colon) or (last and n == last + 1) or (m.start() == 0 and not cuts):
+            cuts.append(m.start(1))
+            last = n
+    if len(cuts) < 2:  # one number is no list ("… i kapitel 5. Det …" never gets here either)
+        return [line]
+    bounds = [0, *cuts, len(line)] if cuts[0] else [*cuts, len(line)]
+    return [part for a, b in zip(bounds, bounds[1:]) if (part := line[a:b].strip())]
 
 
 def _whole_list(passages: list[Passage], i: int, sentence: str, neighbour: Neighbour | None) -> Ref | None:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.accents import restore, spellings, word_counts
 from kb.config import Settings
 from kb.embeddings import Embedder, embed_sentences, embedder_name, load_embedder
 from kb.manifest import load_manifest
@@ -252,11 +253,13 @@ class _LexicalIndex:
         self.hits = hits
         self.index_of = {h.id: i for i, h in enumerate(hits)}
         texts = [self._indexed_text(h) for h in hits]
+        cased = word_counts(texts)  # one count serves the splitter and the spellings
         counts: dict[str, int] = {}
-        for text in texts:
-            for word in _TOKEN.findall(fold(text)):
-                counts[word] = counts.get(word, 0) + 1
+        for word, n in cased.items():
+            bare = fold(word)
+            counts[bare] = counts.get(bare, 0) + n
         self.splitter = Decompounder(counts)
+        self.spellings = spellings(cased)  # for questions typed without å/ä/ö (kb.accents)
         corpus = [tokens(text, self.splitter) for text in texts]
         self.vocab = {t for doc in corpus for t in doc}
         self.position = {(h.metadata.get("doc_id"), h.metadata.get("version"), h.metadata.get("chunk_index")): i
@@ -439,6 +442,11 @@ class Retriever:
             p.best_bm25 = max(bm25_score.values(), default=0.0)
             p.coverage = coverage
         return passages
+
+    def respell(self, text: str) -> str:
+        """A Swedish question typed without å/ä/ö, spelt as the corpus spells it (``kb.accents``)."""
+        lex = self.lexical()
+        return restore(text, lex.spellings, lex.splitter.parts)
 
     def neighbour(self, passage: Passage, step: int) -> Passage | None:
         """The chunk before (-1) or after (+1) ``passage`` in its document (a list running over a

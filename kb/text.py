@@ -54,12 +54,32 @@ def quoted(sentence: str) -> str:
     return f"”{_DOUBLE_QUOTES.sub('’', sentence.strip())}”"
 
 
+_LIST_NUMBER = re.compile(r"^\d{1,2}\.$")  # "2." on its own: the number of the item that follows
+_LEAD_NUMBER = re.compile(r"(?<=:)\s+(\d{1,2}\.)$")  # "… enligt följande: 1." (not "SOU 2016:13.")
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences (and list lines); no split after abbreviations such as "Prop." or "bl.a."."""
+    """Sentences (and list lines); no split after abbreviations such as "Prop." or "bl.a.".
+
+    A numbered list written on one line ("… enligt följande: 1. Partnerskapet är … 2. Det
+    syftar …") splits into its lead-in and one sentence per item, each item keeping its number:
+    split at every ". ", the numbers would stand alone or end the lead-in ("… följande: 1."),
+    and the model, given that stub, wrote "as follows: 1"."""
     out: list[str] = []
+    number = ""
     for piece in (p.strip() for p in _SENTENCE.split(text) if p and p.strip()):
+        if number:
+            piece, number = f"{number} {piece}", ""
+        if _LIST_NUMBER.match(piece):
+            number = piece
+            continue
+        lead = _LEAD_NUMBER.search(piece)
+        if lead:
+            number, piece = lead.group(1), piece[:lead.start()]
         if out and _ABBREVIATION_END.search(out[-1]):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
+    if number:
+        out.append(number)
     return out

@@ -369,6 +369,24 @@ def test_a_list_question_gets_the_whole_list_followed_into_the_next_chunk() -> N
     assert [r.passage for r in refs] == [1]
 
 
+def test_a_numbered_list_run_into_one_line_is_one_reference_with_every_item() -> None:
+    """The SOU summaries run numbered lists into one line ("… enligt följande: 1. … 2. …"). The
+    lead-in alone ended "följande: 1." and the model answered "as follows: 1"; as lines of their
+    own the items come with their lead-in like a printed list's."""
+    p = _passage("IOP är en form av samverkan.\n\nEtt partnerskap kan sammanfattas enligt följande: "
+                 "1. Partnerskapet är ett samarbete mellan offentliga och idéburna aktörer. 2. Det syftar till ett "
+                 "gemensamt allmännyttigt mål. 3. Båda parter bidrar med resurser.", section="Idéburet offentligt partnerskap")
+    lead = "Ett partnerskap kan sammanfattas enligt följande:"
+    for best in (lead, "2. Det syftar till ett gemensamt allmännyttigt mål."):
+        _, refs = A.build_context([A.Scored(0, best, 0.9)], [p], question="Vilka kännetecken har ett partnerskap?")
+        assert len(refs) == 1 and refs[0].items == 3 and refs[0].sentence.startswith(lead)
+        for part in ("1. Partnerskapet är ett samarbete", "2. Det syftar", "3. Båda parter bidrar med resurser."):
+            assert part in refs[0].sentence
+    assert not [s for s in A.split_sentences(p.text) if s.endswith(": 1.")]
+    # numbers that only refer ("kapitel 5.", "anslag 4:1.") leave a line whole
+    assert C._paragraphs("Se kapitel 5. Det belastar anslag 4:1. Klart.") == ["Se kapitel 5. Det belastar anslag 4:1. Klart."]
+
+
 def test_a_list_written_as_sentences_is_one_reference() -> None:
     """"… två strategiska inriktningar … Den första … Den andra …": the plan writes some lists as
     prose; a question for them gets the lead-in and every item, from whichever sentence scored."""
@@ -667,6 +685,50 @@ def test_a_restated_question_gives_way_to_the_sentence_it_rests_on(small_index, 
     answer = f"Ja, social ekonomi definieras i handlingsplanen [1]. {sentence.rstrip('.')} [1]."
     text, _, _ = A.verify_answer(answer, refs, passages, load_embedder(small_index), "sv", question=question)
     assert text == f"{sentence.rstrip('.')} [1]."
+
+
+NORWAY = "Det finns inte någon motsvarighet till idéburet offentligt partnerskap i Norge."
+IOP = ("Idéburna offentliga partnerskap (IOP) är en form för samverkan mellan det offentliga och idéburen sektor, "
+       "som inte omfattas av upphandlingsrätten.")
+NO_BUDGET = "Handlingsplan för civilsamhälle och social ekonomi 2026-2030 har ingen egen budget."
+
+
+@pytest.mark.parametrize(("claim", "sentence", "turned"), [
+    ("Ja, det finns en motsvarighet till idéburet offentligt partnerskap i Norge [1].", NORWAY, True),  # seen
+    ("Det finns ingen motsvarighet till IOP i Norge [1].", NORWAY, False),
+    ("IOP omfattas av upphandlingsrätten [1].", IOP, True),
+    ("IOP är en form för samverkan mellan det offentliga och idéburen sektor [1].", IOP, False),  # the other half
+    ("The plan has its own budget [1].", NO_BUDGET, True),
+    ("The plan has no budget of its own [1].", NO_BUDGET, False),
+    ("Social ekonomi har stor spridning i Sverige, men inte i andra europeiska länder [2].",  # seen: made up
+     "Begreppet social ekonomi har en större spridning i andra europeiska länder och internationellt.", True),
+    ("Nej, det är inget krav att registrera sig [1].", "Att registrera sig ska vara frivilligt.", False),
+    ("Not-for-profit actors have a small share [1].", "Not-for-profit actors account for a small share.", False),
+    ("Det handlar om pengar och tid [1].", "Det handlar inte bara om pengar utan också om tid.", False),
+])
+def test_a_claim_turning_its_sentences_polarity_round_is_caught(claim: str, sentence: str, turned: bool) -> None:
+    assert V.contradicts(claim, sentence) is turned
+
+
+def test_a_claim_turning_its_source_round_is_removed_not_cited(small_index) -> None:
+    """Overlap and similarity both passed "Ja, det finns en motsvarighet … i Norge" citing "Det finns
+    inte någon motsvarighet … i Norge": the words are the same, only the "inte" differs."""
+    passages, refs, sentence = _definition(small_index)
+    budget = next((s for p in passages for s in A.split_sentences(p.text) if "ingen egen budget" in s), None)
+    if budget is None:
+        _, more = Assistant(small_index).retrieve("Har handlingsplanen en egen budget?", k=5)
+        passages = [*passages, *more]
+        budget = next(s for p in more for s in A.split_sentences(p.text) if "ingen egen budget" in s)
+    refs = [*refs, A.Ref(next(i for i, p in enumerate(passages) if budget in p.text), budget)]
+    answer = f"{sentence.rstrip('.')} [1]. Handlingsplanen har en egen budget för sina insatser i länet [2]."
+    text, citations, removed = A.verify_answer(answer, refs, passages, load_embedder(small_index))
+    assert removed == ["Handlingsplanen har en egen budget för sina insatser i länet."]
+    assert "egen budget" not in text and [c.quote for c in citations] == [sentence]
+    # nor is it cited to another sentence of the passage that denies it
+    other = next(s for s in A.split_sentences(passages[refs[1].passage].text) if len(s) > 40 and s != budget)
+    refs = [refs[0], A.Ref(refs[1].passage, other)]
+    _, _, removed = A.verify_answer(answer, refs, passages, load_embedder(small_index))
+    assert removed == ["Handlingsplanen har en egen budget för sina insatser i länet."]
 
 
 def test_a_looping_model_is_stopped_early(assistant: Assistant) -> None:

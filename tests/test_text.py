@@ -36,6 +36,21 @@ def test_sentences_do_not_split_after_abbreviations() -> None:
                                      "Den tar bl.a. upp dialog.", "Nästa mening."]
 
 
+def test_a_numbered_list_on_one_line_splits_into_its_lead_in_and_numbered_items() -> None:
+    """Split at every ". " the numbers stood alone or ended the lead-in ("… följande: 1."), and the
+    model, given that stub, wrote "as follows: 1"."""
+    from kb.answer import split_sentences
+
+    text = ("Ett partnerskap kan sammanfattas enligt följande: 1. Partnerskapet är ett samarbete. "
+            "2. Det syftar till ett gemensamt mål. 3. Båda bidrar med resurser.")
+    assert split_sentences(text) == ["Ett partnerskap kan sammanfattas enligt följande:",
+                                     "1. Partnerskapet är ett samarbete.", "2. Det syftar till ett gemensamt mål.",
+                                     "3. Båda bidrar med resurser."]
+    # a number after a colon without a space is a reference, not a list: "SOU 2016:13.", "anslag 4:1."
+    assert split_sentences("Se SOU 2016:13. Det belastar anslag 4:1. Klart.") == [
+        "Se SOU 2016:13.", "Det belastar anslag 4:1.", "Klart."]
+
+
 def test_quoted_nests_inner_quotation_marks() -> None:
     assert quoted(' Guiden av typen ”vanliga frågor” och "FAQ". ') == "”Guiden av typen ’vanliga frågor’ och ’FAQ’.”"
     assert quoted("Planen gäller 2026–2030.") == "”Planen gäller 2026–2030.”"
