@@ -73,7 +73,12 @@ If the sources do not answer the question, or it asks for an amount, date, deadl
 # lack the detail asked for). An instruction and example against opening with "Ja, …" was
 # measured and rejected (24 questions: key facts 0.65 → 0.60, evidence cited 1.00 → 0.89), and so
 # was asking for "2–4 sentences" giving "every fact the sources state" (41 other dev questions:
-# key facts 0.62 → 0.59; the answers were no longer). They are about a made-up culture plan, so nothing in them can pass
+# key facts 0.62 → 0.59; the answers were no longer). The NO_ANSWER example asks for an amount:
+# when it asked "Who chairs the culture committee?", the model answered NO_ANSWER to "who"
+# questions its sources do answer ("Who decided on the action plan?": Kulturnämnden, in its
+# context) — 3 and 4 of 10 such questions in two runs, none since. A made-up name is still caught
+# by the support check, and a person question is then refused (``kb.refusal.asks_specific``).
+# They are about a made-up culture plan, so nothing in them can pass
 # the support check as a claim about the real documents. The Swedish one comes last: the answer
 # tends to follow the language of the turn just before it, and English needs no such help. Like
 # the system prompt they never change, so llama.cpp's prompt cache holds them: they cost
@@ -94,9 +99,9 @@ EXAMPLES = [
         "(långsiktighet), meaning that support is given for several years [1]. The plan applies 2024–2027 [2].")},
     {"role": "user", "content": (
         'Sources:\n'
-        '[1] (Kulturplanen, s. 6) "Kulturnämnden beslutar om planen och följer upp den varje år."\n'
+        '[1] (Kulturplanen, s. 5) "Regionen ger verksamhetsbidrag till kulturföreningar."\n'
         '[2] (Kulturplanen, s. 2) "Planen har tagits fram i dialog med kommunerna."\n\n'
-        'Question: Who chairs the culture committee?\nAnswer in English.')},
+        'Question: How much money does each culture association get?\nAnswer in English.')},
     {"role": "assistant", "content": "NO_ANSWER"},
     {"role": "user", "content": (
         'Källor:\n'
