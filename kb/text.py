@@ -24,7 +24,10 @@ def fold(text: str) -> str:
 
 
 SV_WORDS = frozenset(["och", "att", "det", "som", "en", "är", "av", "för", "på", "med", "den", "till", "inte", "har", "de", "ett", "om", "vi", "kan", "ska", "eller", "från", "även", "också", "samt", "vilka", "hur", "vad", "när", "var", "får", "bör"])
-EN_WORDS = frozenset(["the", "and", "of", "to", "is", "in", "that", "for", "on", "with", "as", "are", "be", "by", "this", "it", "from", "or", "can", "what", "which", "how", "does", "do", "an", "at", "should", "their", "about"])
+EN_WORDS = frozenset(["the", "and", "of", "to", "is", "in", "that", "for", "on", "with", "as", "are", "be", "by", "this", "it", "from", "or", "can", "what", "which", "how", "does", "do", "an", "at", "should", "their", "about",
+                      # none of these is a Swedish word: "Must we register?" has no other function word
+                      "must", "we", "our", "you", "your", "who", "where", "when", "why", "will", "would",
+                      "could", "there", "any", "have", "has", "was", "were", "they", "if", "into", "than"])
 
 
 def guess_language(text: str) -> str:

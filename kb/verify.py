@@ -15,7 +15,13 @@ Design choices:
 - Neither overlap (stopwords dropped, "inte" among them) nor similarity sees a negation, so
   polarity is checked apart (``contradicts``): "Ja, det finns en motsvarighet … i Norge" citing
   "Det finns inte någon motsvarighet … i Norge" passed both. Over 474 earlier kept claims the
-  check flagged 4, three of them wrong claims.
+  check flagged 4, three of them wrong claims. A duty is a polarity too: "måste registrera sig" or
+  "is mandatory" against a source saying "ska vara frivilligt" / "should be voluntary"
+  (``_duty_turned``), checked against every source the model was shown, since the model cites
+  the sentences about the register, not the one that says it is voluntary.
+- A Swedish claim may put a word of the question where its source has a look-alike
+  ("Kulturföreningen har löpande informerats" for "Kulturnämnden …", asked by a "kulturförening"):
+  three words of four overlap, so it is caught apart (``swapped_word``).
 - A claim that only restates the question ("Ja, vår förening måste registrera sig …") is
   removed: its words come from the question, so overlap proves nothing, and its verdict is
   exactly what cannot be checked. The sentence it is about may stand in, quoted, like any removed
@@ -37,7 +43,7 @@ from kb.answer_texts import text_for
 from kb.context import _ITEM, Ref, _near_duplicate, ref_text
 from kb.embeddings import Embedder, embed_sentences
 from kb.retrieval import Passage, expand_english, tokens
-from kb.text import EN_WORDS, SV_WORDS, guess_language, quoted, split_sentences
+from kb.text import EN_WORDS, SV_WORDS, fold, guess_language, quoted, split_sentences
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -119,6 +125,43 @@ _NEGATIVE_MEANING = re.compile(r"\b(?:saknar|saknas|utan|frivillig\w*|undanta\w*
                                r"voluntar\w*|exempt\w*|prohibit\w*)\b", re.IGNORECASE)
 _VERDICT_WORD = re.compile(r"^\s*(?:nej|no)\b[,.!]?", re.IGNORECASE)
 NEGATED_WORDS = 6  # the words after a negation that it negates, for telling whether a claim restates them
+# "is mandatory" against "ska vara frivilligt" (seen: "Registration is mandatory for values-based
+# actors …", its source's passage saying registering "should be voluntary"). Predicates only:
+# "frivilliga organisationer" and "voluntary work" say nothing about a duty.
+_COPULA = r"\b(?:vara|är|bli|blir|be|is|are|become|becomes)\s+(?:(?!inte\b|ej\b|icke\b|not\b)\w+\s+)?"
+_OBLIGATORY = re.compile(_COPULA + r"(?:obligatorisk[at]?|tvingande|mandatory|compulsory|obligatory|required)\b",
+                         re.IGNORECASE)
+_OPTIONAL = re.compile(_COPULA + r"(?:frivillig[at]?|valfri(?:tt|a)?|voluntary|optional)\b", re.IGNORECASE)
+# "Vår förening måste registrera sig" against the same "ska vara frivilligt": a duty to do
+# something, and the (up to three) words saying what
+_MUST = re.compile(r"\b(?:måste|must|(?:is|are) required to|(?:has|have) to|är (?:tvungna?|skyldiga?) att)\s+"
+                   r"(?!inte\b|ej\b|not\b)((?:[\w-]+\s+){0,2}[\w-]+)", re.IGNORECASE)
+SAME_STEM = 5  # letters two words share to be about the same thing ("registration", "registrering")
+
+
+def _stems(text: str) -> set[str]:
+    return {fold(w)[:SAME_STEM] for w in re.findall(rf"\w{{{SAME_STEM},}}", text)}
+
+
+def _duty_turned(claim: str, sources: list[str]) -> str | None:
+    """The source sentence that denies the claim's duty, if any. The claim calls something mandatory that a source sentence about the same thing calls
+    voluntary, or the other way round ("same thing": a word stem of at least ``SAME_STEM`` letters
+    in common besides the duty words); or it says one *must* do what a source calls voluntary
+    ("måste registrera sig" / "Att registrera sig … ska vara frivilligt"), unless a source too
+    says it must be done ("… måste registrera …")."""
+    for says, opposite in ((_OBLIGATORY, _OPTIONAL), (_OPTIONAL, _OBLIGATORY)):
+        if says.search(claim):
+            about = _stems(says.sub(" ", claim))
+            denial = next((s for s in sources if opposite.search(s) and about & _stems(opposite.sub(" ", s))), None)
+            if denial is not None:
+                return denial
+    for m in _MUST.finditer(claim):  # must do what a source calls voluntary, and no source says must do
+        duty = _stems(m.group(1))
+        grounded = any(duty & _stems(d.group(1)) for s in sources for d in _MUST.finditer(s))
+        denial = next((s for s in sources if _OPTIONAL.search(s) and duty & _stems(s)), None)
+        if duty and not grounded and denial is not None:
+            return denial
+    return None
 
 
 def contradicts(claim: str, sentence: str, passage: str = "") -> bool:
@@ -135,6 +178,8 @@ def contradicts(claim: str, sentence: str, passage: str = "") -> bool:
     contradiction. The second way is checked against the whole ``passage`` too: a claim that
     restates what one of its sentences denies must not be cited to its neighbour instead."""
     claim = _QUOTED.sub(" ", claim)
+    if _duty_turned(claim, [sentence, *(split_sentences(passage) if passage else [])]) is not None:
+        return True
     claim_negates = bool(_NEGATION.search(_VERDICT_WORD.sub("", claim)))
     if claim_negates:
         return not (_NEGATION.search(sentence) or _NEGATIVE_MEANING.search(sentence))
@@ -317,6 +362,45 @@ def _reads_swedish(claim: str) -> bool:
 
 
 _VERDICT = frozenset(tokens("ja nej yes no inte not"))
+SWAP_WORD = 8  # letters of a word that can stand for a name or compound ("Kulturnämnden")
+SWAP_SHARED = 5  # letters two such words share at the start (the compound's first half) …
+SWAP_TAIL = 4  # … and at least this many differing letters after it in both
+
+
+def _shared_start(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def swapped_word(claim: str, question: str, cited: str, sentences: str) -> str | None:
+    """A word of the question that the claim puts where its source has a look-alike: seen,
+    "Kulturföreningen har löpande informerats om arbetet" for the source's "Kulturnämnden har
+    löpande informerats …", asked by "vi är en kulturförening …". Word overlap passes it (three
+    words of four) and so does the embedding. A swap: the claim's word is in the question, nowhere
+    in the ``cited`` passages, and a word of the cited ``sentences`` starts the same (a compound's
+    first half, ``SWAP_SHARED`` letters) but goes on differently for ``SWAP_TAIL`` letters or more
+    ("Kultur-föreningen" / "Kultur-nämnden"; not "registret" / "registrera"). Swedish answers only:
+    across languages every translated word would look swapped."""
+    asked = set(tokens(question))
+    present = set(tokens(cited))
+    long_word = re.compile(rf"[^\W\d_]{{{SWAP_WORD},}}")
+    rivals = [fold(w) for w in long_word.findall(sentences)]
+    for word in long_word.findall(claim):
+        stem = tokens(word)
+        if not stem or stem[0] in present or stem[0] not in asked:
+            continue
+        w = fold(word)
+        for v in rivals:
+            n = _shared_start(w, v)
+            if n >= SWAP_SHARED and len(w) - n >= SWAP_TAIL and len(v) - n >= SWAP_TAIL:
+                return word
+    return None
+
+
 ECHO_SHARE = 0.9  # a claim whose content words come this much from the question only restates it
 
 
@@ -363,6 +447,7 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
     citations: dict[int, Citation] = {}
     said: list[tuple[str, object, set[int]]] = []  # kept claims: (text, vector, source numbers)
     stand_ins: dict[int, int] = {}  # position in ``kept`` → the source sentence to quote there
+    denials: set[int] = set()  # positions whose quote denies what the model wrote: shown even if cited
 
     def marks_for(numbers: list[int]) -> str:
         marks = ""
@@ -375,16 +460,22 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             marks += f"[{citations[n].n}]"
         return marks
 
-    def remove(text: str, cited: list[int], sims: np.ndarray | None, min_cosine: float) -> None:
-        """Remove a claim; the source sentence it is most about (similarity ≥ ``min_cosine``) may
-        stand in for it, quoted."""
+    def remove(text: str, cited: list[int], sims: np.ndarray | None, min_cosine: float,
+               instead: int | None = None) -> None:
+        """Remove a claim; the source sentence ``instead``, or else the one it is most about
+        (similarity ≥ ``min_cosine``), may stand in for it, quoted."""
         removed.append(text)
-        if sims is not None and language:
+        if instead is not None and language and _quotable(refs[instead - 1]):
+            stand_ins[len(kept)] = instead
+            denials.add(len(kept))
+            kept.append("")
+        elif sims is not None and language:
             best = max(cited or range(1, len(refs) + 1), key=lambda n: sims[n - 1])
             if sims[best - 1] >= min_cosine and _quotable(refs[best - 1]):
                 stand_ins[len(kept)] = best
                 kept.append("")
 
+    shown = [s for text in dict.fromkeys(ref_text(r, passages) for r in refs) for s in split_sentences(text)]
     for claim in claims:
         bare = _bare(claim.sentence)
         if claim not in substantive:
@@ -394,9 +485,18 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             continue
         cited = [n for n in claim.cites if 1 <= n <= len(refs)]
         sims = cosines[id(claim)] if cosines is not None else None
+        denial = _duty_turned(bare, shown)  # "… måste registrera sig" beside a source of the answer saying
+        if denial is not None:  # "ska vara frivilligt", whichever the claim cites: that source stands in
+            remove(bare, cited, sims, QUOTE_COSINE, next((n for n, r in enumerate(refs, 1) if denial in r.sentence), None))
+            continue
         if question and echoes(bare, question):  # a restated question with a verdict: unverifiable, but
             remove(bare, cited, sims, QUOTE_COSINE)  # the sentence it rests on may stand in, quoted
             continue
+        if question and language == "sv" and cited and swapped_word(
+                bare, question, " ".join(ref_text(refs[n - 1], passages) for n in cited),
+                " ".join(refs[n - 1].sentence for n in cited)):
+            remove(bare, cited, sims, QUOTE_COSINE)  # a look-alike put in from the question: the
+            continue  # sentence it rests on may stand in, quoted
         if language == "en" and _reads_swedish(bare):  # source words copied, not an English answer:
             remove(bare, cited, sims, -1.0)  # the source's own sentence, quoted as Swedish, may stand in
             continue
@@ -420,8 +520,10 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             kept.append(f"{bare[:-1]} {marks}{bare[-1]}")
         else:
             kept.append(f"{bare} {marks}")
-    for at, n in stand_ins.items():  # quotes of sentences no kept claim cites, once each
-        if n not in citations:
+    quoted_refs: set[int] = set()
+    for at, n in stand_ins.items():  # quotes of sentences no kept claim cites (or denials), once each
+        if n not in quoted_refs and (n not in citations or at in denials):
+            quoted_refs.add(n)
             ref = refs[n - 1]
             intro = text_for(language or "sv", "quote_translated" if passages[ref.passage].language != language
                              else "quote")

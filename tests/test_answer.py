@@ -691,6 +691,8 @@ NORWAY = "Det finns inte någon motsvarighet till idéburet offentligt partnersk
 IOP = ("Idéburna offentliga partnerskap (IOP) är en form för samverkan mellan det offentliga och idéburen sektor, "
        "som inte omfattas av upphandlingsrätten.")
 NO_BUDGET = "Handlingsplan för civilsamhälle och social ekonomi 2026-2030 har ingen egen budget."
+FRIVILLIGT = "Att registrera sig som idéburen aktör i offentligt finansierad välfärdsverksamhet ska vara frivilligt."
+REGISTERING = "Registering as a values-based actor in publicly funded welfare activities should be voluntary."
 
 
 @pytest.mark.parametrize(("claim", "sentence", "turned"), [
@@ -705,9 +707,85 @@ NO_BUDGET = "Handlingsplan för civilsamhälle och social ekonomi 2026-2030 har 
     ("Nej, det är inget krav att registrera sig [1].", "Att registrera sig ska vara frivilligt.", False),
     ("Not-for-profit actors have a small share [1].", "Not-for-profit actors account for a small share.", False),
     ("Det handlar om pengar och tid [1].", "Det handlar inte bara om pengar utan också om tid.", False),
+    # a duty where the source says voluntary, or the other way round (seen: "Registration is mandatory …")
+    ("Registration is mandatory for values-based actors [2].", REGISTERING, True),
+    ("Registration is voluntary for values-based actors [2].", REGISTERING, False),
+    ("Registration is not mandatory for values-based actors [2].", REGISTERING, False),
+    ("Att registrera sig är obligatoriskt [1].", "Att registrera sig som idéburen aktör ska vara frivilligt.", True),
+    ("Registreringen ska vara frivillig [1].", "Registrering är obligatorisk för alla aktörer.", True),
+    ("Volunteer work is mandatory in the programme [1].", "Frivilliga organisationer är viktiga.", False),
+    # seen in six runs: "must register" where the source says registering is voluntary
+    ("Ja, vår förening måste registrera sig som idéburen aktör [1].", FRIVILLIGT, True),
+    ("Values-based actors must register in the register [1].", REGISTERING, True),
+    ("Vår förening måste inte registrera sig [1].", FRIVILLIGT, False),
+    ("De som har registrerat sig måste under tiden i registret uppfylla lagens krav [1].",
+     FRIVILLIGT + " De aktörer som har registrerat sig måste dock under den tid de finns i registret uppfylla lagens krav.",
+     False),
+    ("Aktörerna måste registrera sig [1].",  # the source says so too
+     FRIVILLIGT + " Den som vill delta i upphandlingen måste registrera sig.", False),
 ])
 def test_a_claim_turning_its_sentences_polarity_round_is_caught(claim: str, sentence: str, turned: bool) -> None:
     assert V.contradicts(claim, sentence) is turned
+
+
+KULTUR = "Kulturnämnden har löpande informerats om arbetet."
+
+
+@pytest.mark.parametrize(("claim", "question", "source", "swapped"), [
+    # seen: the question's word put over the source's look-alike compound
+    ("Kulturföreningen har löpande informerats om arbetet [1].", "vi är en kulturförening, nämns kulturlivet i planen?",
+     KULTUR, "Kulturföreningen"),
+    ("Kulturnämnden har löpande informerats om arbetet [1].", "vi är en kulturförening, nämns kulturlivet i planen?",
+     KULTUR, None),  # the source's own word
+    ("Kulturföreningen har löpande informerats om arbetet [1].", "Vem har informerats om arbetet?", KULTUR, None),
+    ("Registret ska ansvara för idéburna aktörer [1].", "Vem ska ha registret?",  # inflections, not a swap
+     "Regeringen ska bestämma vilken myndighet som ska registrera aktörerna.", None),
+])
+def test_a_question_word_put_over_its_sources_look_alike_is_caught(claim: str, question: str, source: str,
+                                                                   swapped: str | None) -> None:
+    assert V.swapped_word(claim, question, source, source) == swapped
+
+
+def test_a_duty_claim_is_removed_when_any_source_shown_says_voluntary() -> None:
+    """Seen: "Registration is mandatory for values-based actors that meet the requirements [1][2]",
+    citing two sentences about the register while source [3], from another passage, said registering
+    "should be voluntary". The claim's own passages could not show it."""
+    passages = [_passage("The values-based actors that meet the requirements in the definition should be able to "
+                         "register in a special register. The Government should decide which authority keeps it.",
+                         id="a", section="Registration"),
+                _passage("Registering as a values-based actor in publicly funded welfare activities should be "
+                         "voluntary.", id="b", section="Registration")]
+    refs = [A.Ref(0, A.split_sentences(passages[0].text)[0]), A.Ref(0, A.split_sentences(passages[0].text)[1]),
+            A.Ref(1, passages[1].text)]
+    claim = "Registration is mandatory for values-based actors that meet the requirements in the definition [1][2]."
+    kept = "The Government should decide which authority keeps the register [2]."
+    text, citations, removed = A.verify_answer(f"{claim} {kept}", refs, passages, None, "en")
+    assert removed == [claim.replace(" [1][2]", "")]
+    # the source that says otherwise stands in for it, quoted: it answers what the claim got wrong
+    voluntary = passages[1].text
+    assert text.endswith(f"”{voluntary}” [1] The Government should decide which authority keeps the register [2].")
+    assert [c.quote for c in citations] == [voluntary, refs[1].sentence]
+    # also when another kept claim cites that source (seen: a vague claim citing [1][2][3])
+    vague = "Registering as a values-based actor happens in publicly funded welfare activities [3]."
+    text, _, removed = A.verify_answer(f"{claim} {vague}", refs, passages, None, "en")
+    assert removed == [claim.replace(" [1][2]", "")]
+    assert text.count(voluntary) == 1 and text.index(voluntary) < text.index("happens")
+
+
+def test_a_claim_with_a_look_alike_from_the_question_is_removed(small_index) -> None:
+    _, passages = Assistant(small_index).retrieve("Har Kulturnämnden informerats om arbetet med handlingsplanen?", k=5)
+    i, sentence = next((i, s) for i, p in enumerate(passages) for s in A.split_sentences(p.text) if "informerats" in s)
+    assert "Kulturnämnden" in sentence
+    refs = [A.Ref(i, sentence)]
+    question = "Vi är en kulturförening. Har vi fått veta något om arbetet med planen?"
+    answer = "Kulturföreningen har löpande informerats om arbetet [1]."
+    text, citations, removed = A.verify_answer(answer, refs, passages, load_embedder(small_index), "sv",
+                                               question=question)
+    assert removed == ["Kulturföreningen har löpande informerats om arbetet."]
+    assert "Kulturföreningen" not in text
+    text, _, removed = A.verify_answer("Kulturnämnden har löpande informerats om arbetet [1].", refs, passages,
+                                       load_embedder(small_index), "sv", question=question)
+    assert removed == [] and text.startswith("Kulturnämnden har löpande informerats")
 
 
 def test_a_claim_turning_its_source_round_is_removed_not_cited(small_index) -> None:

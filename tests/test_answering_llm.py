@@ -7,6 +7,7 @@ refusing what the documents do not cover. Slow (tens of seconds per answer on tw
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -81,6 +82,18 @@ def test_a_who_question_the_sources_answer_is_answered(assistant: Assistant, que
     result = assistant.ask(question)
     assert result.backend.startswith("llama") and not result.refused, result.answer
     assert fact in fold(result.answer), result.answer
+
+
+@pytest.mark.parametrize("question", [
+    "Måste vår förening registrera sig som idéburen aktör, och vem ska ha registret?",
+    "Is registration as a values-based actor mandatory under SOU 2019:56?",
+])
+def test_voluntary_registration_is_never_answered_as_a_duty(assistant: Assistant, question: str) -> None:
+    """The sources say registering "ska vara frivilligt" / "should be voluntary"; in six earlier runs
+    the model answered "Ja, vår förening måste registrera sig …" or "Registration is mandatory …"."""
+    result = assistant.ask(question)
+    duty = re.search(r"\b(?:maste registrera|(?:is|are) mandatory|must register|ar obligatorisk)", fold(result.answer))
+    assert duty is None, result.answer
 
 
 def test_the_wording_of_a_linked_only_document_is_refused_with_its_link(assistant: Assistant) -> None:

@@ -18,6 +18,12 @@ from kb.text import fold, guess_language, quoted
     ("What does the plan say about civilsamhället?", "en"),
     ("Does the plan mention föreningsbidrag?", "en"),
     ("foreningsstod i orebro lan", "sv"),
+    # seen: answered in Swedish ("Ja, values-based actors måste registrera …"): no function word was known
+    ("Must values-based actors register under SOU 2019:56?", "en"),
+    ("Must we register?", "en"),
+    ("Where can we apply?", "en"),
+    ("Vem bestämmer?", "sv"),
+    ("Kan vi fa stod for var forening?", "sv"),
 ])
 def test_guess_language(text: str, lang: str) -> None:
     assert guess_language(text) == lang
