@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from os.path import commonprefix
 
 import numpy as np
 
@@ -144,7 +145,9 @@ def _stems(text: str) -> set[str]:
 
 
 def _duty_turned(claim: str, sources: list[str]) -> str | None:
-    """The source sentence that denies the claim's duty, if any. The claim calls something mandatory that a source sentence about the same thing calls
+    """The source sentence that denies the claim's duty, if any.
+
+    Either the claim calls something mandatory that a source sentence about the same thing calls
     voluntary, or the other way round ("same thing": a word stem of at least ``SAME_STEM`` letters
     in common besides the duty words); or it says one *must* do what a source calls voluntary
     ("måste registrera sig" / "Att registrera sig … ska vara frivilligt"), unless a source too
@@ -157,9 +160,10 @@ def _duty_turned(claim: str, sources: list[str]) -> str | None:
                 return denial
     for m in _MUST.finditer(claim):  # must do what a source calls voluntary, and no source says must do
         duty = _stems(m.group(1))
-        grounded = any(duty & _stems(d.group(1)) for s in sources for d in _MUST.finditer(s))
+        if not duty or any(duty & _stems(d.group(1)) for s in sources for d in _MUST.finditer(s)):
+            continue
         denial = next((s for s in sources if _OPTIONAL.search(s) and duty & _stems(s)), None)
-        if duty and not grounded and denial is not None:
+        if denial is not None:
             return denial
     return None
 
@@ -178,13 +182,14 @@ def contradicts(claim: str, sentence: str, passage: str = "") -> bool:
     contradiction. The second way is checked against the whole ``passage`` too: a claim that
     restates what one of its sentences denies must not be cited to its neighbour instead."""
     claim = _QUOTED.sub(" ", claim)
-    if _duty_turned(claim, [sentence, *(split_sentences(passage) if passage else [])]) is not None:
+    sources = [sentence, *(split_sentences(passage) if passage else [])]
+    if _duty_turned(claim, sources) is not None:
         return True
     claim_negates = bool(_NEGATION.search(_VERDICT_WORD.sub("", claim)))
     if claim_negates:
         return not (_NEGATION.search(sentence) or _NEGATIVE_MEANING.search(sentence))
     said = set(tokens(claim)) | set(tokens(" ".join(expand_english(claim))))
-    for source in (sentence, *(split_sentences(passage) if passage else [])):
+    for source in sources:
         for m in _NEGATION.finditer(source):  # what it negates: the next few words, within its sentence
             negated = set(tokens(" ".join(source[m.end():].split()[:NEGATED_WORDS])))
             if len(negated) >= 2 and len(negated & said) / len(negated) >= 0.5:
@@ -365,15 +370,7 @@ _VERDICT = frozenset(tokens("ja nej yes no inte not"))
 SWAP_WORD = 8  # letters of a word that can stand for a name or compound ("Kulturnämnden")
 SWAP_SHARED = 5  # letters two such words share at the start (the compound's first half) …
 SWAP_TAIL = 4  # … and at least this many differing letters after it in both
-
-
-def _shared_start(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
+_LONG_WORD = re.compile(rf"[^\W\d_]{{{SWAP_WORD},}}")
 
 
 def swapped_word(claim: str, question: str, cited: str, sentences: str) -> str | None:
@@ -387,15 +384,14 @@ def swapped_word(claim: str, question: str, cited: str, sentences: str) -> str |
     across languages every translated word would look swapped."""
     asked = set(tokens(question))
     present = set(tokens(cited))
-    long_word = re.compile(rf"[^\W\d_]{{{SWAP_WORD},}}")
-    rivals = [fold(w) for w in long_word.findall(sentences)]
-    for word in long_word.findall(claim):
+    rivals = [fold(w) for w in _LONG_WORD.findall(sentences)]
+    for word in _LONG_WORD.findall(claim):
         stem = tokens(word)
         if not stem or stem[0] in present or stem[0] not in asked:
             continue
         w = fold(word)
         for v in rivals:
-            n = _shared_start(w, v)
+            n = len(commonprefix([w, v]))
             if n >= SWAP_SHARED and len(w) - n >= SWAP_TAIL and len(v) - n >= SWAP_TAIL:
                 return word
     return None
