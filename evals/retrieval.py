@@ -56,6 +56,7 @@ ABLATIONS: dict[str, dict] = {
     "without compound splitting": {"Decompounder.MIN_WORD": 10**6},
     "without the overview factor": {"OVERVIEW_FACTOR": 1.0},
     "without the plan / summary priors": {"PLAN_BOOST": 1.0, "SUMMARY_BOOST": 1.0, "NAMED_DOC_BOOST": 1.0},
+    "without the same-language preference": {"SAME_LANGUAGE_BOOST": 1.0},
 }
 
 

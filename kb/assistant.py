@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kb.accents import needs_accents
+from kb.accents import needs_accents, word_list_spellings
 from kb.config import Settings
 from kb.injection import instruction_like
 from kb.llm import LLMError
@@ -128,6 +128,7 @@ class Assistant:
                     backend.chat(prompt_messages("."), max_tokens=1)
         with contextlib.suppress(StoreError):  # last, so the LLM is ready first (~40 s of embedding)
             self.retriever.warm_sentences()
+        word_list_spellings()  # for the first question typed without å/ä/ö (~0.5 s)
 
     # The LLM is loaded on first use; ``mode`` "extractive" never loads it.
     def _llm(self):  # noqa: ANN202

@@ -19,6 +19,10 @@ Design choices:
 - The plan is the primary document: its passages get a boost unless the question names
   another document (an SOU number, "utredningen", "inquiry"), in which case that document
   family gets the boost instead. Nothing is hidden; only the order changes.
+- Among the other documents, those in the question's language rank a little higher
+  (``SAME_LANGUAGE_BOOST``): SOU 2019:56's English summary states what its Swedish summary
+  does, and a partner asking in English can read and quote it as it stands. On the English dev
+  questions MRR rose 0.864 → 0.887, the Swedish ones did not move (session 10).
 - The BM25 index is built in memory from the committed chunks in the store and rebuilt when
   the ledger changes, so retrieval and ingest never disagree about what exists.
 """
@@ -35,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.accents import restore, spellings, word_counts
+from kb.accents import restore, spellings, word_counts, word_list_spellings
 from kb.config import Settings
 from kb.embeddings import Embedder, embed_sentences, embedder_name, load_embedder
 from kb.manifest import load_manifest
@@ -57,6 +61,7 @@ PLAN_BOOST = 4.0
 PRIMARY_KINDS = ("plan", "upload")
 SUMMARY_BOOST = 1.5
 NAMED_DOC_BOOST = 2.0
+SAME_LANGUAGE_BOOST = 1.2  # measured 1.1–1.5: 1.2 best on the English dev questions, >1.2 no better
 OVERVIEW_FACTOR = 0.85  # a full document's own "Sammanfattning" section: detail ranks above overview
 SENTENCE_TOP = 8  # candidates reordered by their best sentence
 SENTENCE_W = 0.125  # weight of the best-sentence similarity against the fused score (top = 1)
@@ -422,7 +427,7 @@ class Retriever:
         bm25_score = {i: float(bm25_all[i]) for i in candidates}
 
         fused = self._fuse(candidates, dense_sim, bm25_score, language)
-        self._boost(fused, lex, question)
+        self._boost(fused, lex, question, language)
         order = sorted(fused, key=lambda i: -fused[i])
         if SENTENCE_W and len(order) > 1:
             order = self._by_best_sentence(order, fused, lex, vectors, set(q_tokens))
@@ -444,9 +449,10 @@ class Retriever:
         return passages
 
     def respell(self, text: str) -> str:
-        """A Swedish question typed without å/ä/ö, spelt as the corpus spells it (``kb.accents``)."""
+        """A Swedish question typed without å/ä/ö, spelt as the corpus spells it, words the corpus
+        never writes as the Swedish word list does (``kb.accents``)."""
         lex = self.lexical()
-        return restore(text, lex.spellings, lex.splitter.parts)
+        return restore(text, lex.spellings, lex.splitter.parts, word_list_spellings(), lex.splitter.counts)
 
     def neighbour(self, passage: Passage, step: int) -> Passage | None:
         """The chunk before (-1) or after (+1) ``passage`` in its document (a list running over a
@@ -511,9 +517,9 @@ class Retriever:
                 + weights["dense"] * max(0.0, (dense_sim[i] - floor) / ((top - floor) or 1.0))
                 for i in candidates}
 
-    def _boost(self, fused: dict[int, float], lex: _LexicalIndex, question: str) -> None:
+    def _boost(self, fused: dict[int, float], lex: _LexicalIndex, question: str, language: str) -> None:
         """The plan first unless the question names another document; then that document,
-        its summary before its full text."""
+        its summary before its full text; among the rest, the question's language first."""
         named = named_documents(question, self.document_names)
         folded_q = fold(question)
         about_other = bool(named) or any(w in folded_q for w in _OTHER_DOC_WORDS)
@@ -530,6 +536,8 @@ class Retriever:
                 fused[i] *= SUMMARY_BOOST
             if meta.get("section", "") == "Sammanfattning" and part != "summary":
                 fused[i] *= OVERVIEW_FACTOR
+            if meta.get("kind") not in PRIMARY_KINDS and meta.get("language") == language:
+                fused[i] *= SAME_LANGUAGE_BOOST
 
     def _by_best_sentence(self, order: list[int], fused: dict[int, float], lex: _LexicalIndex,
                           vectors: list[np.ndarray], q_tokens: set[str]) -> list[int]:

@@ -319,6 +319,7 @@ def join_lists(answer: str) -> str:
 
 
 _ASIDE = re.compile(r"\s*\(([^()\[\]]{1,400})\)")
+_HEAD_LINKS = frozenset(["om", "som"])
 _SV_GLUE = frozenset(["och", "att", "som", "är", "av", "för", "på", "med", "till", "om", "eller", "samt", "handlar",
                       "betyder", "innebär", "bl.a."])
 
@@ -335,11 +336,19 @@ def short_asides(claim: str, language: str | None) -> str:
         swedish = any(w.casefold() in _SV_GLUE or any(c in "åäö" for c in w) for w in words)
         if len(words) <= 3 or not swedish or guess_language(m.group(1)) != "sv":
             return m.group(0)
-        lead = []
+        runs: list[list[str]] = [[]]  # the words between glue words
         for w in words:
-            if w.casefold().strip(",.;:") in _SV_GLUE or "…" in w:
+            if "…" in w:
                 break
-            lead.append(w.strip(",.;:"))
+            if w.casefold().strip(",.;:") in _SV_GLUE:
+                runs.append([])
+            else:
+                runs[-1].append(w.strip(",.;:"))
+        lead = runs[0]
+        # "(Principen om självständighet och oberoende)": a head word and its "om"/"som" complement;
+        # the complement is the term ("självständighet"), the head alone ("Principen") says nothing
+        if len(lead) == 1 and len(runs) > 1 and runs[1] and words[1].casefold() in _HEAD_LINKS:
+            lead = runs[1]
         return f" ({' '.join(lead)})" if 0 < len(lead) <= 3 else ""
 
     return _ASIDE.sub(cut, claim)

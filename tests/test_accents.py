@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from kb.accents import needs_accents, restore, spellings, word_counts
+from kb.accents import needs_accents, restore, spellings, word_counts, word_list_spellings
 from kb.assistant import Assistant
 
 
@@ -35,6 +35,20 @@ def test_a_compound_the_corpus_never_wrote_is_respelled_by_its_halves() -> None:
 def test_the_bare_word_must_be_much_rarer_than_the_spelling() -> None:
     counts = Counter({"för": 10, "for": 3, "mål": 9, "mal": 1})
     assert spellings(counts) == {"mal": "mål"}  # 10 < 5 × 3, 9 ≥ 5 × 1
+
+
+def test_a_word_the_corpus_never_writes_takes_the_word_lists_spelling() -> None:
+    spelled = spellings(word_counts(["Föreningen får stöd. Vi for dit."]))
+    known = {"foreningen", "far", "stod", "vi", "for", "dit"}  # the corpus's words, folded
+    listed = word_list_spellings()
+    assert listed["vadret"] == "vädret" and listed["lordag"] == "lördag" and listed["manad"] == "månad"
+    assert "var" not in listed  # "var" is far more common than "vår"
+    # the weather words and "pa" are not in this corpus: the word list spells them; "for" is a word
+    # this corpus writes bare, so it stays, although the list alone would make it "för"
+    assert restore("Hur blir vadret pa lordag, for vi dit?", spelled, fallback=listed, known=known) == (
+        "Hur blir vädret på lördag, for vi dit?")
+    assert restore("Vadret", spelled, fallback=listed) == "Vädret"  # capitals kept
+    assert restore("Hur blir vadret?", spelled) == "Hur blir vadret?"  # no fallback given, no guess
 
 
 @pytest.mark.parametrize(("text", "language", "respell"), [

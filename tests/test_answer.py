@@ -326,6 +326,30 @@ def test_another_passages_list_goes_first_when_it_has_as_many_items_as_asked_for
         6, 2, 0, 10]
 
 
+def test_a_which_question_gets_the_list_whose_lead_in_names_what_it_asks_for() -> None:
+    """"Vilka roller …?": other passages' sentences on roles outscore the plan's list of the five
+    roles, whose lead-in ends in a full stop ("… är följande."); the list is what was asked for."""
+    top = _passage("Aktiviteterna kan utgå ifrån de principer och roller som präglar civilsamhället. "
+                   "Statistik kan utvecklas mot bakgrund av civilsamhällets roller.", section="Insatsområde 1")
+    roles = _passage("De tre roller som brukar förknippas med civilsamhället är följande.\n\n"
+                     "• Rollen som röstbärare betyder att en organisation företräder medlemmarna.\n\n"
+                     "• Rollen som demokratiskola betyder att människor lär sig demokrati.\n\n"
+                     "• Rollen som motvikt betyder att organisationerna är ett alternativ.", id="b", page=5,
+                     section="Roller")
+    scored = [A.Scored(0, s, score) for s, score in zip(A.split_sentences(top.text), (0.95, 0.94))] + [
+        A.Scored(1, "De tre roller som brukar förknippas med civilsamhället är följande.", 0.90)]
+    for question in ("Vilka roller har civilsamhället enligt planen?", "Which roles does civil society have?"):
+        _, refs = A.build_context(scored, [top, roles], question=question, language="en" if question.startswith("Which") else "sv")
+        assert refs[0].passage == 1 and refs[0].items == 3 and "motvikt" in refs[0].sentence, refs
+    assert C.asked_things("Vilka roller tillskriver planen civilsamhället?", "sv") >= {"roll"}
+    assert C.asked_things("Which roles does the plan give civil society?", "en") >= {"roll"}
+    # the question asks for something else: the list stays out, the top passage leads
+    _, refs = A.build_context(scored, [top, roles], question="Vilka principer präglar civilsamhället?")
+    assert refs[0].passage == 0 and not refs[0].items
+    _, refs = A.build_context(scored, [top, roles], question="Vilka fem roller har civilsamhället?")
+    assert refs[0].passage == 0  # five asked, three listed: not the answer
+
+
 def test_headings_inside_a_chunk_are_not_candidate_sentences(small_index) -> None:
     heading = "Tillstånd, tillsyn och sanktioner"
     p = _passage(f"{heading}\n\nUtredningen föreslår att Statens skolinspektion och Inspektionen för vård och "
@@ -908,3 +932,8 @@ def test_a_long_swedish_aside_in_an_english_answer_is_cut_to_its_term() -> None:
                                            "diversity (mångfald).")
     assert A.short_asides(claim, "sv") == claim
     assert A.short_asides("An arena (see SOU 2016:13, a Swedish inquiry) where people act.", "en").count("(") == 1
+    # a head word with its complement: the complement is the term, not "(Principen)"
+    assert A.short_asides("Independence (Principen om självständighet och oberoende) and dialogue (Principen om "
+                          "dialog).", "en") == "Independence (självständighet) and dialogue (Principen om dialog)."
+    assert A.short_asides("A provider (Rollen som alternativ serviceproducent och …).", "en") == (
+        "A provider (alternativ serviceproducent).")

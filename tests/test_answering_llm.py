@@ -47,20 +47,29 @@ def test_grounded_cited_answer_in_the_question_language(assistant: Assistant, qu
     assert all(f"[{c.n}]" in result.answer for c in result.citations)
 
 
-def test_off_topic_is_refused_before_the_llm(assistant: Assistant) -> None:
-    result = assistant.ask("Hur blir vädret i Örebro på lördag?")
+# typed without å/ä/ö, its words the corpus never uses must get their letters back from the word
+# list (kb.accents): left bare, "vadret" and "lordag" raised the best similarity over the threshold
+@pytest.mark.parametrize("question", ["Hur blir vädret i Örebro på lördag?", "Hur blir vadret i Orebro pa lordag?"])
+def test_off_topic_is_refused_before_the_llm(assistant: Assistant, question: str) -> None:
+    result = assistant.ask(question)
     assert result.refused and result.backend == "none" and result.timings["total_s"] < 5
 
 
-@pytest.mark.parametrize("question,lang,facts", [
+@pytest.mark.parametrize("question,lang,facts,cited", [
     ("Vilka fyra insatsområden har handlingsplanen?", "sv",
-     [["förståelse"], ["långsiktiga förutsättningar"], ["nätverk"], ["internationell samverkan"]]),
+     [["förståelse"], ["långsiktiga förutsättningar"], ["nätverk"], ["internationell samverkan"]], "långsiktiga förutsättningar"),
     # a translation may word an item differently ("ökad förståelse": "understanding", "awareness")
     ("What are the four focus areas of the action plan?", "en",
-     [["understanding", "awareness", "comprehension"], ["long-term", "long term"], ["network"], ["international"]]),
+     [["understanding", "awareness", "comprehension"], ["long-term", "long term"], ["network"], ["international"]],
+     "långsiktiga förutsättningar"),
+    # no count asked: the list whose lead-in names the roles ("De fem roller … är följande"), ranked
+    # third and outscored sentence by sentence, is chosen for what the question asks for (kb.context)
+    ("Vilka roller tillskriver handlingsplanen civilsamhället och den sociala ekonomin?", "sv",
+     [["röstbärare"], ["alternativ serviceproducent"], ["gemenskap"], ["demokratiskola"], ["motvikt"]],
+     "demokratiskola"),
 ])
 def test_a_list_question_keeps_every_item(assistant: Assistant, question: str, lang: str,
-                                          facts: list[list[str]]) -> None:
+                                          facts: list[list[str]], cited: str) -> None:
     """The count the question names picks the list that answers it, wherever retrieval ranked it
     (the plan's page 7 only says "fyra insatsområden … har utmejslats"; the summary lists them)."""
     result = assistant.ask(question)
@@ -68,7 +77,7 @@ def test_a_list_question_keeps_every_item(assistant: Assistant, question: str, l
     assert guess_language(result.answer) == lang
     missing = [f for f in facts if not any(fold(w) in fold(result.answer) for w in f)]
     assert not missing, (missing, result.answer)
-    assert any(c.doc_id == "plan" and "långsiktiga förutsättningar" in c.text for c in result.citations)
+    assert any(c.doc_id == "plan" and cited in c.text for c in result.citations)
 
 
 # The NO_ANSWER example once asked "Who chairs …?", and the model then declined "who" questions its

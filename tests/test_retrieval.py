@@ -18,8 +18,8 @@ HOLDOUT_FILE = QUESTIONS_FILE.with_name("questions_holdout.jsonl")
 
 pytestmark = pytest.mark.slow
 
-# Measured 2026-11-27 (dev: sv 1.00 / 0.89, en 0.98 / 0.86; held-out, never tuned on: sv 1.00 /
-# 0.877, en 0.857 / 0.794); the limits leave room for a rebuilt index's HNSW graph differing.
+# Measured 2026-11-28 (dev: sv 1.00 / 0.88, en 0.98 / 0.89; held-out, never tuned on: sv 1.00 /
+# 0.881, en 0.905 / 0.796); the limits leave room for a rebuilt index's HNSW graph differing.
 THRESHOLDS = {"sv": {"hit@5": 0.97, "mrr": 0.87}, "en": {"hit@5": 0.95, "mrr": 0.82}}
 HOLDOUT_THRESHOLDS = {"sv": {"hit@5": 0.95, "mrr": 0.83}, "en": {"hit@5": 0.80, "mrr": 0.72}}
 
@@ -65,6 +65,16 @@ def test_sou_questions_reach_the_sou(retriever: Retriever) -> None:
     assert top[0].doc_id.startswith("sou-2016-78")
     top = retriever.retrieve("What does the inquiry SOU 2019:56 propose about registration of values-based actors?", k=3)
     assert top[0].doc_id.startswith("sou-2019-56")
+
+
+@pytest.mark.parametrize(("question", "doc_id"), [
+    ("Can contracting authorities reserve contracts for values-based actors under SOU 2019:56?", "sou-2019-56-en"),
+    ("Får upphandlande myndigheter reservera kontrakt för idéburna aktörer enligt SOU 2019:56?", "sou-2019-56"),
+])
+def test_a_summary_in_the_questions_language_comes_first(retriever: Retriever, question: str, doc_id: str) -> None:
+    """SOU 2019:56's summary exists in Swedish and English: each question gets its own language's first."""
+    top = retriever.retrieve(question, k=5)
+    assert top[0].doc_id == doc_id, [(p.doc_id, p.section) for p in top]
 
 
 def test_filters(retriever: Retriever) -> None:
