@@ -580,10 +580,7 @@ def asked_things(question: str, language: str) -> set[str]:
     if m is None:
         return set()
     words = " ".join(w for w in re.findall(r"\w+", m.group(1))[:3] if w.casefold() not in _COUNTS)
-    found = set(tokens(words))
-    if language == "en":
-        found = set(tokens(" ".join(expand_english(words))))
-    return found - _EVERYWHERE
+    return set(tokens(" ".join(expand_english(words)) if language == "en" else words)) - _EVERYWHERE
 
 
 def _named_list(scored: list[Scored], passages: list[Passage], question: str, language: str,
