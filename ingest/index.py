@@ -37,6 +37,7 @@ from pathlib import Path
 
 from ingest.chunk import SECTION_SEPARATOR, Chunk, chunk_document
 from ingest.load import LoadedDocument, LoadError, load_document
+from ingest.repair import REPAIR_VERSION
 from ingest.sandbox import LoadWorker
 from kb.config import Settings
 from kb.manifest import Source, load_sources, locate
@@ -118,8 +119,10 @@ def document_version(data: bytes, source: Source, settings: Settings) -> str:
     digest = hashlib.sha256()
     digest.update(data)
     meta = {k: v for k, v in source.__dict__.items() if k != "extra"}
-    digest.update(json.dumps([meta, PIPELINE_VERSION, settings.chunk_words, settings.repair_threshold],
-                             sort_keys=True, default=str).encode())
+    shaping = [meta, PIPELINE_VERSION, settings.chunk_words, settings.repair_threshold]
+    if source.ocr:  # a better repair re-indexes the OCR documents only
+        shaping.append(REPAIR_VERSION)
+    digest.update(json.dumps(shaping, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:20]
 
 

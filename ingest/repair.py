@@ -53,6 +53,7 @@ from pathlib import Path
 from kb.text import fold
 
 __all__ = [
+    "REPAIR_VERSION",
     "Lexicon",
     "RepairResult",
     "damage_rate",
@@ -65,6 +66,8 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------------
 # Lexicon
+
+REPAIR_VERSION = "2"  # bump when the repair of a given text changes (2: rarer compound parts)
 
 _FAST_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "á": "a"})
 _DIACRITIC = frozenset("åäöÅÄÖ")
@@ -121,6 +124,7 @@ _ACCEPT = 1.5  # minimum score (zipf - cost) for a repair of an unknown token
 _KNOWN_MARGIN = 0.0  # stripped mode: a variant must be at least this much more frequent
 _MAX_COSTLY = 2
 _MAX_VARIANTS = 600
+_PART_ZIPF = 2.3  # a compound's last part (4+ letters) must be at least this frequent
 _AE = "äå"
 
 # A variant is (folded spelling, cost, positions read as I→l, constraints); a constraint
@@ -250,7 +254,7 @@ def _split(folded: str, lex: Lexicon, depth: int = 0) -> list[tuple[str, float]]
     for i in range(3, n - 2):
         left, right = folded[:i], folded[i:]
         r = lex.best(right)
-        if r is None or r[1] < (2.5 if len(right) >= 4 else 4.0):
+        if r is None or r[1] < (_PART_ZIPF if len(right) >= 4 else 4.0):
             continue
         lefts: list[list[tuple[str, float]]] = []
         lbest = lex.best(left)

@@ -18,6 +18,7 @@ from conftest import needs_mirror
 from ingest.index import ingest
 from kb.config import Settings
 from kb.embeddings import embedder_name
+from kb.manifest import Source
 from kb.store import Store
 
 pytestmark = needs_mirror
@@ -80,6 +81,19 @@ def test_add_change_remove(settings: Settings) -> None:
     assert "sou-2019-56-en" not in final["ledger"]
     assert not any(m["doc_id"] == "sou-2019-56-en" for _, m in final["chunks"].values())
     assert final["stored"] == len(final["chunks"])
+
+
+def test_a_better_ocr_repair_re_indexes_only_the_ocr_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repaired text is what gets indexed; an index built by an older repair must not be kept."""
+    import ingest.index as index
+
+    settings = Settings()
+    ocr, clean = Source("plan", "Planen", ocr=True), Source("sou", "Utredningen")
+    before = {s.id: index.document_version(b"text", s, settings) for s in (ocr, clean)}
+    monkeypatch.setattr(index, "REPAIR_VERSION", index.REPAIR_VERSION + "-next")
+    after = {s.id: index.document_version(b"text", s, settings) for s in (ocr, clean)}
+    assert after["plan"] != before["plan"]
+    assert after["sou"] == before["sou"]
 
 
 def test_missing_document_is_reported_and_the_rest_ingests(settings: Settings) -> None:
