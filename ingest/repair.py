@@ -6,9 +6,9 @@ odd characters (``&r`` = är, ``6kad`` = ökad, ``I6pande`` = löpande, ``krdver
 
 Design choices
 --------------
-* **Lexicon indexed by folded form.**  The Swedish word list of ``wordfreq`` ("large", ~336k
-  alphabetic words with Zipf frequencies) is indexed by its folded form (å/ä→a, ö→o, é→e, via
-  :func:`kb.text.fold` semantics).  A stripped token such as ``samhallet`` is then one dictionary
+* **Lexicon indexed by folded form.**  The Swedish word list (``kb.wordlist``: ``wordfreq``'s
+  "large", ~336k alphabetic words, here on the Zipf scale) is indexed by its folded form
+  (å/ä→a, ö→o, é→e, via :func:`kb.text.fold` semantics).  A stripped token such as ``samhallet`` is then one dictionary
   look-up away from ``{samhället}``; the choice among variants (``for``/``för``, ``var``/``vår``)
   is by frequency.  The lexicon is built once per process (:func:`lexicon`, ``lru_cache``).
 * **Confusion model only for the garbage.**  Characters that are never Swedish letters inside a
@@ -51,6 +51,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kb.text import fold
+from kb.wordlist import swedish_frequencies
 
 __all__ = [
     "REPAIR_VERSION",
@@ -101,14 +102,9 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """Load the Swedish word list once per process (about 0.5 s)."""
-    import wordfreq
-
-    freqs = wordfreq.get_frequency_dict("sv", wordlist="large")
     zipf: dict[str, float] = {}
     groups: dict[str, list[tuple[str, float]]] = {}
-    for word, freq in freqs.items():
-        if not word.isalpha() or freq <= 0:
-            continue
+    for word, freq in swedish_frequencies().items():
         z = round(math.log10(freq) + 9.0, 2)
         zipf[word] = z
         groups.setdefault(_fold_word(word), []).append((word, z))

@@ -15,8 +15,8 @@ Design choices:
 - Swedish writes compounds as one word, and a question's compound is often one the corpus never
   wrote ("kulturforening"): it is respelled by the halves the retrieval's compound splitter finds.
 - A word the corpus never writes in any spelling ("vadret", "lordag": the weather, not civil
-  society) is looked up in the Swedish word list of ``wordfreq`` (already installed for the OCR
-  repair), under the same rule. Left bare, such words are noise to the embedding model: "Hur
+  society) is looked up in the Swedish word list (``kb.wordlist``, which the OCR repair also
+  reads), under the same rule. Left bare, such words are noise to the embedding model: "Hur
   blir vadret i Orebro pa lordag?" scored a best similarity of 0.857 against the corpus, over the
   refusal threshold, and went to the LLM; respelled it scores 0.829, as the question typed with
   its letters does, and is refused at once. A word the corpus writes bare keeps the corpus's
@@ -33,6 +33,7 @@ from collections.abc import Callable, Container, Mapping
 from functools import lru_cache
 
 from kb.text import fold
+from kb.wordlist import swedish_frequencies
 
 RATIO = 5  # how much more frequent the corpus's spelling must be than the bare word (measured: see above)
 MIN_ZIPF = 2.0  # a word-list spelling rarer than this (about once in 10 million words) is no guess
@@ -64,9 +65,7 @@ def word_list_spellings() -> dict[str, str]:
     """bare word → its spelling in wordfreq's Swedish list, by the ``RATIO`` rule over the list's
     frequencies ("vadret" → "vädret"; "manad" → "månad": the bare form is a rare word of its own).
     Loaded once per process, on the first bare question (about 0.5 s)."""
-    import wordfreq
-
-    freqs = {w: f for w, f in wordfreq.get_frequency_dict("sv", wordlist="large").items() if w.isalpha() and f > 0}
+    freqs = swedish_frequencies()
     best: dict[str, tuple[float, str]] = {}
     for word, f in freqs.items():
         bare = fold(word)

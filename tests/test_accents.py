@@ -51,6 +51,18 @@ def test_a_word_the_corpus_never_writes_takes_the_word_lists_spelling() -> None:
     assert restore("Hur blir vadret?", spelled) == "Hur blir vadret?"  # no fallback given, no guess
 
 
+def test_the_respelling_and_the_ocr_repair_read_the_word_list_once() -> None:
+    from ingest.repair import lexicon
+    from kb.wordlist import swedish_frequencies
+
+    for cached in (swedish_frequencies, word_list_spellings, lexicon):
+        cached.cache_clear()
+    listed, lex = word_list_spellings(), lexicon()
+    assert swedish_frequencies.cache_info().misses == 1
+    # one list, two readings of it: the repair's Zipf values and the respelling agree on "vädret"
+    assert listed["vadret"] == lex.best("vadret")[0] == "vädret"
+
+
 @pytest.mark.parametrize(("text", "language", "respell"), [
     ("Kan man fa pengar fran Socialfonden?", "sv", True),
     ("Kan man få pengar fran Socialfonden?", "sv", False),  # whoever typed one å has the letters
