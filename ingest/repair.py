@@ -68,7 +68,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Lexicon
 
-REPAIR_VERSION = "2"  # bump when the repair of a given text changes (2: rarer compound parts)
+REPAIR_VERSION = "3"  # bump when the repair of a given text changes (3: dropped letter over compound)
 
 _FAST_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "á": "a"})
 _DIACRITIC = frozenset("åäöÅÄÖ")
@@ -306,14 +306,18 @@ def _resolve_unknown(token: str) -> _Choice:
         score = sum(p[1] for p in parts) - 9.0 * (len(parts) - 1) - 3.0 * cost
         if score > comp.score:
             comp = _Choice(word, score, lpos)
-    if comp.word is not None:
-        return _Choice(comp.word, _ACCEPT, comp.lpos, direct=False)
     # a dropped ö/å/ä ("behver", "sdana", "vervaganden")
     if len(token) >= 3:
         for folded, cost, lpos, cons in _variants(token, insert=True):
             hit = _lookup(lex, folded, cons)
             if hit is not None and hit[1] - cost > best.score:
                 best = _Choice(hit[0], hit[1] - cost, lpos, direct=False)
+    if comp.word is not None:
+        # the token is damaged either way; a whole word with one letter put back beats a less
+        # likely compound ("vervaganden": "överväganden" 1.1, not "ver|väg|änden" -5.4)
+        if best.word is not None and best.score > comp.score:
+            return _Choice(best.word, _ACCEPT, best.lpos, direct=False)
+        return _Choice(comp.word, _ACCEPT, comp.lpos, direct=False)
     return best
 
 

@@ -132,6 +132,8 @@ def test_reference_pages_in_whole_plan_context() -> None:
         ("det offentliga foreningsstodet", "det offentliga föreningsstödet"),
         # the plan's heading on p. 9: "stöden" (Zipf 2.3) is a rarer compound part than most
         ("utveckla de offentliga foreningsstdden", "utveckla de offentliga föreningsstöden"),
+        # a dropped "ö", not the compound "ver|väg|änden" (p. 12 of the plan)
+        ("Harigenom kan bade strategiska vervaganden", "Härigenom kan både strategiska överväganden"),
         ("en viktig samverkanspartner for", "en viktig samverkanspartner för"),
         ("civilsamhallets och", "civilsamhällets och"),
         ("OKA KUNSKAPEN", "ÖKA KUNSKAPEN"),
