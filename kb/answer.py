@@ -14,8 +14,9 @@ Design choices:
   instructions (sentences that give orders are left out earlier, in ``kb.context``).
 - The model answers ``REFUSAL_MARKER`` when the sources do not cover the question; it is never
   shown (``kb.assistant`` holds it back while streaming) and becomes a refusal.
-- The extractive mode (no LLM) returns the best supporting sentences with citations: used when
-  no LLM is configured, when the LLM fails or times out (with a notice), and in fast tests.
+- The extractive mode (no LLM) quotes the first sentences of the context the model would have
+  been given, with citations: used when no LLM is configured, when the LLM fails or times out
+  (with a notice), when nothing the model wrote holds, and in fast tests.
 """
 
 from __future__ import annotations
@@ -153,20 +154,26 @@ def user_message(question: str, language: str, context: str, list_items: int = 0
             f"{hint}{text_for(language, 'answer_in')}")
 
 
-def extractive_answer(question: str, language: str, passages: list[Passage], scored: list[Scored],
+def extractive_answer(question: str, language: str, passages: list[Passage], refs: list[Ref],
                       max_sentences: int = 3) -> tuple[str, list[Citation]]:
-    """The best supporting sentences, each with its citation; no LLM involved."""
-    ranked = sorted(scored, key=lambda s: -s.score)  # most relevant first
-    best = [s for s in ranked if not about_anothers(s.sentence, passages[s.passage].text)][:max_sentences] or ranked[:1]
+    """The first source sentences of the model's context (``build_context``), each with its
+    citation; no LLM involved.
+
+    The context's order, not the sentences' scores: it puts the top passage's best sentence
+    first and a list the question asks for whole. Quoting the three best-scoring sentences
+    instead brought fewer key facts to the 93 answerable dev questions (sv 0.52 vs 0.69, en 0.50
+    vs 0.65) and cited their evidence less often (sv 0.86 vs 0.90, en 0.91 vs 0.95).
+    """
+    best = [r for r in refs if not about_anothers(r.sentence, ref_text(r, passages))][:max_sentences] or refs[:1]
     numbers: dict[int, int] = {}
     lines = []
     citations = []
-    for s in best:
-        if s.passage not in numbers:
-            numbers[s.passage] = len(numbers) + 1
-            p = passages[s.passage]
-            citations.append(Citation(numbers[s.passage], p.doc_id, p.title, p.page, p.section, s.sentence, p.text, p.url))
-        p = passages[s.passage]
+    for r in best:
+        p = passages[r.passage]
+        if r.passage not in numbers:
+            numbers[r.passage] = len(numbers) + 1
+            citations.append(Citation(numbers[r.passage], p.doc_id, p.title, p.page, p.section, r.sentence,
+                                      ref_text(r, passages), p.url))
         where = p.location()
-        lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(s.sentence)} [{numbers[s.passage]}]")
+        lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(r.sentence)} [{numbers[r.passage]}]")
     return text_for(language, "extractive_intro") + "\n" + "\n".join(lines), citations

@@ -200,7 +200,7 @@ class Assistant:
             return
 
         if mode == "extractive":
-            self._extract(result, text, scored)
+            self._extract(result, text, self._context(turn, scored)[1])
             yield from self._finish(result, t0, stream_text=True)
             return
 
@@ -232,7 +232,7 @@ class Assistant:
                 result.notices.append(A.text_for(language, "fallback_notice") + f" ({exc})")
             else:
                 result.notices.append(A.text_for(language, "busy_notice"))
-            self._extract(result, text, scored)
+            self._extract(result, text, refs)
             yield {"type": "notice", "text": result.notices[-1]}
             yield from self._finish(result, t0, stream_text=True)
             return
@@ -241,7 +241,7 @@ class Assistant:
             if self._may_quote(text) and C.names_section(text, language, passages[0].section):
                 # the question names the section retrieval ranked first, yet the small model found
                 # no answer in it (it says NO_ANSWER to "own budget?" as if an amount were asked)
-                self._quote(result, text, scored, "declined_notice")
+                self._quote(result, text, refs, "declined_notice")
             else:
                 self._refuse(result)
             yield from self._finish(result, t0, stream_text=True)
@@ -252,7 +252,7 @@ class Assistant:
         if (not verified and removed and self._may_quote(text)
                 and not V.invents_numbers(removed, [f"{p.title}\n{p.text}" for p in passages]
                                           + [C.ref_text(r, passages) for r in refs])):
-            self._quote(result, text, scored, "unverified_notice")  # nothing the model wrote holds
+            self._quote(result, text, refs, "unverified_notice")  # nothing the model wrote holds
         elif not verified or R.lacks_asked_number(text, verified):
             self._refuse(result)
         else:
@@ -276,24 +276,25 @@ class Assistant:
 
         return self.settings.unverified == "extractive" and not R.asks_specific(question)
 
-    def _quote(self, result, question: str, scored: list, notice: str) -> None:  # noqa: ANN001
+    def _quote(self, result, question: str, refs: list, notice: str) -> None:  # noqa: ANN001
         """The sources' own sentences instead of the model's answer, with a notice saying why."""
         from kb import answer as A
 
         model = result.backend
-        self._extract(result, question, scored)
+        self._extract(result, question, refs)
         result.backend = f"{model}+extractive"
         if not result.refused:
             result.notices.append(A.text_for(result.language, notice))
 
-    def _extract(self, result, question: str, scored: list) -> None:  # noqa: ANN001
-        """The best source sentences instead of the model's words; refused, like the model's answer,
-        when the question asks for an amount or a day and no quoted sentence has one."""
+    def _extract(self, result, question: str, refs: list) -> None:  # noqa: ANN001
+        """The context's first source sentences (``kb.context.Ref``s) instead of the model's words;
+        refused, like the model's answer, when the question asks for an amount or a day and no
+        quoted sentence has one."""
         from kb import answer as A
         from kb import refusal as R
 
         result.backend = "extractive"
-        answer, citations = A.extractive_answer(question, result.language, result.passages, scored)
+        answer, citations = A.extractive_answer(question, result.language, result.passages, refs)
         if R.lacks_asked_number(question, " ".join(c.quote for c in citations)):
             self._refuse(result)
         else:

@@ -263,8 +263,10 @@ RETRIEVAL_THRESHOLDS = {"sv": {"hit@5": 0.97, "mrr": 0.87, "ndcg@10": 0.90},
 # key facts 0.54, refusal accuracy 0.81 (the extractive mode refuses only off-topic questions), no
 # answerable question refused, language 1.00.
 EXTRACTIVE_N = 16
-EXTRACTIVE_THRESHOLDS = {"evidence_cited": 0.90, "key_fact_recall": 0.50, "answerable_refused_max": 0.0,
-                         "refusal_accuracy": 0.78, "language_match": 0.95}
+# measured (`kb eval --extractive --n 16 --no-baseline`): key facts 0.86, evidence 1.00, refusals 1.00;
+# quoting the best-scoring sentences instead of the context's first ones gave 0.63, 1.00, 0.94
+EXTRACTIVE_THRESHOLDS = {"evidence_cited": 0.90, "key_fact_recall": 0.78, "answerable_refused_max": 0.0,
+                         "refusal_accuracy": 0.90, "language_match": 0.95}
 
 
 @pytest.fixture(scope="module")
