@@ -57,6 +57,7 @@ ABLATIONS: dict[str, dict] = {
     "without the overview factor": {"OVERVIEW_FACTOR": 1.0},
     "without the plan / summary priors": {"PLAN_BOOST": 1.0, "SUMMARY_BOOST": 1.0, "NAMED_DOC_BOOST": 1.0},
     "without the same-language preference": {"SAME_LANGUAGE_BOOST": 1.0},
+    "without the named-section preference": {"SECTION_NAMED_BOOST": 1.0},
 }
 
 

@@ -31,7 +31,16 @@ from dataclasses import dataclass, replace
 from kb.embeddings import Embedder, embed_sentences
 from kb.injection import instruction_like
 from kb.numbers import COUNT_WORDS
-from kb.retrieval import MIN_SENTENCE_CHARS, Passage, expand_english, query_tokens, tokens
+from kb.retrieval import (
+    MIN_SENTENCE_CHARS,
+    Passage,
+    everywhere,
+    expand_english,
+    names_section,
+    query_tokens,
+    same_word,
+    tokens,
+)
 from kb.text import split_sentences
 
 # split_sentences lives in kb.text: retrieval reorders passages by their sentences too.
@@ -142,10 +151,7 @@ FIRST_CONTEXT_CHARS = 450  # room for the sentences around the first reference t
 # grows for them (sections up to 1,100 characters); a limit of 1,300 would add 5 questions, not
 # measured on answers.
 SECTION_MAX_CHARS = 1100
-SECTION_TITLE_MATCH = 0.5  # share of the title's words (besides the corpus's own) in the question
 SECTION_OTHERS = 2  # best sentences of other passages beside the section
-_EVERYWHERE = frozenset(tokens("civilsamhälle civilsamhället social sociala ekonomi ekonomin handlingsplan "
-                               "handlingsplanen plan planen region regionen län länet"))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -400,21 +406,6 @@ def _with_neighbours(sentence: str, text: str, budget: int) -> str:
     return out
 
 
-def _same_word(a: str, b: str) -> bool:
-    """Stems of one word ("finansier" / "finansiering"): equal, or one starts the other (≥ 5 letters)."""
-    short, long = sorted((a, b), key=len)
-    return a == b or (len(short) >= 5 and long.startswith(short))
-
-
-def names_section(question: str, language: str, section: str) -> bool:
-    """Whether the question names this section: most of the words of its title (the last part of
-    the path) that are not in every section of this corpus ("plan", "civilsamhälle") are in it."""
-    title = [t for t in dict.fromkeys(tokens(section.split("›")[-1])) if t not in _EVERYWHERE]
-    asked = set(query_tokens(question, language))
-    named = [t for t in title if any(_same_word(t, a) for a in asked)]
-    return bool(title) and len(named) / len(title) >= SECTION_TITLE_MATCH
-
-
 def _section_refs(passages: list[Passage], question: str, language: str,
                   neighbour: Neighbour | None) -> list[Ref]:
     """The top passage's whole section, one reference per sentence, when the question names it and
@@ -580,7 +571,7 @@ def asked_things(question: str, language: str) -> set[str]:
     if m is None:
         return set()
     words = " ".join(w for w in re.findall(r"\w+", m.group(1))[:3] if w.casefold() not in _COUNTS)
-    return set(tokens(" ".join(expand_english(words)) if language == "en" else words)) - _EVERYWHERE
+    return set(tokens(" ".join(expand_english(words)) if language == "en" else words)) - everywhere()
 
 
 def _named_list(scored: list[Scored], passages: list[Passage], question: str, language: str,
@@ -592,7 +583,7 @@ def _named_list(scored: list[Scored], passages: list[Passage], question: str, la
     if not asked:
         return None
     for sc in sorted(scored, key=lambda x: -x.score):
-        if _ITEM.match(sc.sentence) or not any(_same_word(t, a) for t in tokens(sc.sentence) for a in asked):
+        if _ITEM.match(sc.sentence) or not any(same_word(t, a) for t in tokens(sc.sentence) for a in asked):
             continue
         ref = _whole_list(passages, sc.passage, sc.sentence, neighbour)
         if ref is not None and ref.items >= 2 and (not count or ref.items == count):
