@@ -18,7 +18,7 @@ HOLDOUT_FILE = QUESTIONS_FILE.with_name("questions_holdout.jsonl")
 
 pytestmark = pytest.mark.slow
 
-# Measured 2026-11-28 (dev: sv 1.00 / 0.89, en 0.98 / 0.90; held-out, never tuned on: sv 1.00 /
+# Measured 2026-11-28 (dev: sv 1.00 / 0.90, en 0.98 / 0.90; held-out, never tuned on: sv 1.00 /
 # 0.889, en 0.905 / 0.796); the limits leave room for a rebuilt index's HNSW graph differing.
 THRESHOLDS = {"sv": {"hit@5": 0.97, "mrr": 0.87}, "en": {"hit@5": 0.95, "mrr": 0.82}}
 HOLDOUT_THRESHOLDS = {"sv": {"hit@5": 0.95, "mrr": 0.83}, "en": {"hit@5": 0.80, "mrr": 0.72}}
@@ -77,13 +77,17 @@ def test_a_summary_in_the_questions_language_comes_first(retriever: Retriever, q
     assert top[0].doc_id == doc_id, [(p.doc_id, p.section) for p in top]
 
 
-@pytest.mark.parametrize("question", ["Vilka roller tillskriver handlingsplanen civilsamhället och den sociala ekonomin?",
-                                      "Which roles does the plan say civil society and the social economy play?"])
-def test_the_plans_section_the_question_names_comes_first(retriever: Retriever, question: str) -> None:
-    """"Roller" is a section of the plan: without ``SECTION_NAMED_BOOST`` an Insatsområde 1 passage
-    about activities on "principer och roller" ranked above it."""
+@pytest.mark.parametrize(("question", "section"), [
+    ("Vilka roller tillskriver handlingsplanen civilsamhället och den sociala ekonomin?", "Roller"),
+    ("Which roles does the plan say civil society and the social economy play?", "Roller"),
+    ("Vilka andra regionala styrdokument nämns som stöd för civilsamhälle och social ekonomi?",
+     "Andra styrande dokument på regional nivå"),  # the compound "styrdokument" names it
+])
+def test_the_plans_section_the_question_names_comes_first(retriever: Retriever, question: str, section: str) -> None:
+    """Without ``SECTION_NAMED_BOOST`` an Insatsområde 1 passage about activities on "principer och
+    roller" ranked above "Roller", and "Handlingsplanens syfte" above the other governing documents."""
     top = retriever.retrieve(question, k=5)
-    assert (top[0].doc_id, top[0].section) == ("plan", "Roller"), [(p.doc_id, p.section) for p in top]
+    assert (top[0].doc_id, top[0].section) == ("plan", section), [(p.doc_id, p.section) for p in top]
 
 
 def test_filters(retriever: Retriever) -> None:
