@@ -64,12 +64,38 @@ def _safe_url(url: str | None) -> str | None:
     return url if url and re.match(r"https?://[^\s\"'<>]+$", url) else None
 
 
+_PIECES = re.compile(r"\s+(?=•)|\s*…\s*")  # a list quote: lead-in and items joined, long items cut with "…"
+
+
+def _span(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` stands in ``text``: verbatim, or, for a list the context joined into one
+    line (its lines joined, long items cut with "…"), from its first piece to the end of its last."""
+    if not quote:
+        return None
+    start = text.find(quote)
+    if start >= 0:
+        return start, start + len(quote)
+    pieces = [p.strip() for p in _PIECES.split(quote) if p.strip()]
+    if len(pieces) < 2:
+        return None
+    first = text.find(pieces[0])
+    if first < 0:
+        return None
+    end, at = first + len(pieces[0]), first + len(pieces[0])
+    for piece in pieces[1:]:
+        found = text.find(piece, at)
+        if found < 0:
+            return None  # not this passage's list: no highlight rather than a wrong one
+        end = at = found + len(piece)
+    return first, end
+
+
 def _highlight(text: str, quote: str) -> str:
-    """Escaped passage text with the quoted sentence in <mark> (when it is found verbatim)."""
-    start = text.find(quote) if quote else -1
-    if start < 0:
+    """Escaped passage text with the quoted sentence (or list) in <mark>, when it is found there."""
+    span = _span(text, quote)
+    if span is None:
         return _h(text)
-    end = start + len(quote)
+    start, end = span
     return f"{_h(text[:start])}<mark>{_h(text[start:end])}</mark>{_h(text[end:])}"
 
 

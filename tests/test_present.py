@@ -51,6 +51,24 @@ def test_cards_escape_document_text_and_highlight_the_quote(text: str) -> None:
     assert 'href="https://example.org/plan.pdf"' in html and 'rel="noopener noreferrer"' in html
 
 
+def test_a_list_quote_is_highlighted_from_its_lead_in_to_its_last_item() -> None:
+    """The context gives a list as one line, long items cut with "…": not verbatim in the passage,
+    yet the card should still show where it stands."""
+    body = ("Inledning. Rollerna är följande.\n• Rollen som röstbärare betyder att en organisation företräder "
+            "medlemmarna och deras intressen.\n• Rollen som demokratiskola betyder övning.\nSlutord.")
+    quote = "Rollerna är följande. • Rollen som röstbärare betyder att en organisation … • Rollen som demokratiskola betyder övning."
+    p = passage(body)
+    answer = Answer(question="q", language="sv", answer="x [1]", passages=[p],
+                    citations=[Citation(1, "plan", "Planen", 5, p.section, quote, body, p.url)])
+    html = P.citation_cards(answer, turn=1, language="sv")
+    marked = html.split("<mark>")[1].split("</mark>")[0]
+    assert marked.startswith("Rollerna är följande.") and marked.endswith("demokratiskola betyder övning.")
+    assert "Inledning" not in marked and "Slutord" not in marked
+    other = quote.replace("demokratiskola", "motvikt")  # not this passage's list: no mark at all
+    answer.citations = [Citation(1, "plan", "Planen", 5, p.section, other, body, p.url)]
+    assert "<mark>" not in P.citation_cards(answer, turn=1, language="sv")
+
+
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "http://x.org/\"onmouseover=alert(1)", ""])
 def test_unsafe_links_are_not_shown(url: str) -> None:
     html = P.passage_cards([passage("Text.", url=url)], 1, "sv")
