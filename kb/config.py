@@ -98,6 +98,10 @@ class Settings:
     llm_remote_model: str = "local"
     llm_timeout_s: float = 60.0
     llm_max_tokens: int = 400
+    # Sampling at temperature 0.1 is not greedy: with a fixed seed the same question with the same
+    # sources gets the same answer again (an official who asks again sees what a colleague saw),
+    # and eval runs of unchanged code agree. -1: a new seed every time.
+    llm_seed: int = 42
     llm_context: int = 4096
     llm_threads: int = 1  # generating; one thread does not stall when another process runs (kb.llm)
     llm_batch_threads: int = 2  # reading the prompt
@@ -163,6 +167,7 @@ class Settings:
             llm_remote_model=os.environ.get("KB_LLM_REMOTE_MODEL") or base.llm_remote_model,
             llm_timeout_s=_env_float("KB_LLM_TIMEOUT_S", base.llm_timeout_s),
             llm_max_tokens=_env_int("KB_LLM_MAX_TOKENS", base.llm_max_tokens, minimum=16),
+            llm_seed=_env_int("KB_LLM_SEED", base.llm_seed, minimum=-1),
             llm_context=_env_int("KB_LLM_CONTEXT", base.llm_context, minimum=512),
             llm_threads=_env_int("KB_LLM_THREADS", base.llm_threads, minimum=1),
             llm_batch_threads=_env_int("KB_LLM_BATCH_THREADS", base.llm_batch_threads, minimum=1),
