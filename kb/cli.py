@@ -349,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_retrieve)
 
     p = question_parser("ask", "a grounded, cited answer to QUESTION")
-    p.add_argument("--extractive", action="store_true", help="no LLM: quote the best supporting sentences")
+    p.add_argument("--extractive", action="store_true", help="no LLM: quote the first sentences of the context the model would get")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("repair-text", help="repair OCR-damaged Swedish in FILE and print it")
