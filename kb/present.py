@@ -64,30 +64,19 @@ def _safe_url(url: str | None) -> str | None:
     return url if url and re.match(r"https?://[^\s\"'<>]+$", url) else None
 
 
-_PIECES = re.compile(r"\s+(?=•)|\s*…\s*")  # a list quote: lead-in and items joined, long items cut with "…"
-
-
 def _span(text: str, quote: str) -> tuple[int, int] | None:
     """Where ``quote`` stands in ``text``: verbatim, or, for a list the context joined into one
-    line (its lines joined, long items cut with "…"), from its first piece to the end of its last."""
+    line (its lines joined with spaces, long items cut with "…"), from its first word to its last:
+    any run of spaces matches any whitespace, a "…" any stretch of text."""
     if not quote:
         return None
     start = text.find(quote)
     if start >= 0:
         return start, start + len(quote)
-    pieces = [p.strip() for p in _PIECES.split(quote) if p.strip()]
-    if len(pieces) < 2:
-        return None
-    first = text.find(pieces[0])
-    if first < 0:
-        return None
-    end, at = first + len(pieces[0]), first + len(pieces[0])
-    for piece in pieces[1:]:
-        found = text.find(piece, at)
-        if found < 0:
-            return None  # not this passage's list: no highlight rather than a wrong one
-        end = at = found + len(piece)
-    return first, end
+    pieces = [p.strip() for p in quote.split("…")]
+    pattern = r"[\s\S]*?".join(r"\s+".join(re.escape(w) for w in p.split()) for p in pieces if p)
+    found = re.search(pattern, text) if pattern else None
+    return (found.start(), found.end()) if found else None  # not found: no highlight rather than a wrong one
 
 
 def _highlight(text: str, quote: str) -> str:
@@ -135,7 +124,8 @@ def citation_cards(answer, turn: int, language: str) -> str:  # noqa: ANN001 - k
     cited_texts = set()
     cards = []
     for c in answer.citations:
-        p = by_text.get(c.text)
+        # a list continued into the next chunk is cited with both chunks' text: its first passage
+        p = by_text.get(c.text) or next((q for q in answer.passages if q.text and q.text in c.text), None)
         cited_texts.add(c.text)
         page_end = p.page_end if p else None
         kind = p.kind if p else "document"

@@ -23,6 +23,10 @@ Design choices:
   (``SAME_LANGUAGE_BOOST``): SOU 2019:56's English summary states what its Swedish summary
   does, and a partner asking in English can read and quote it as it stands. On the English dev
   questions MRR rose 0.864 → 0.887, the Swedish ones did not move (session 10).
+- A passage of the plan whose section title the question names ranks a little higher
+  (``SECTION_NAMED_BOOST``): "Vilka roller …" finds "Roller" before passages that mention roles
+  in passing. Only the plan and uploads: their few, descriptive headings are what users name;
+  the SOU summaries' many short ones made the same bonus cost English hit@5 (sessions 5, 10).
 - The BM25 index is built in memory from the committed chunks in the store and rebuilt when
   the ledger changes, so retrieval and ingest never disagree about what exists.
 """

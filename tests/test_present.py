@@ -69,6 +69,20 @@ def test_a_list_quote_is_highlighted_from_its_lead_in_to_its_last_item() -> None
     assert "<mark>" not in P.citation_cards(answer, turn=1, language="sv")
 
 
+def test_a_list_continued_into_the_next_chunk_is_carded_as_its_first_passage() -> None:
+    """A list cited with both chunks' text matched no passage: its card said "Dokument", no title."""
+    first = passage("Planen har fyra insatsområden: 1. att bidra till förståelse.\n2. att skapa förutsättningar.")
+    rest = passage("3. att skapa nätverk.\n4. att bidra till internationell samverkan.", rank=2)
+    quote = "Planen har fyra insatsområden: 1. att bidra till förståelse. 2. att skapa förutsättningar. 3. att skapa nätverk. 4. att bidra till internationell samverkan."
+    both = f"{first.text}\n\n{rest.text}"
+    answer = Answer(question="q", language="en", answer="x [1]", passages=[first, rest],
+                    citations=[Citation(1, "plan", "Planen", 5, first.section, quote, both, first.url)])
+    html = P.citation_cards(answer, turn=1, language="en")
+    card = html.split("<article")[1]
+    assert "Action plan" in card and "Planen &lt;b&gt;" in card
+    assert "<mark>Planen har fyra" in card and "internationell samverkan.</mark>" in card
+
+
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "http://x.org/\"onmouseover=alert(1)", ""])
 def test_unsafe_links_are_not_shown(url: str) -> None:
     html = P.passage_cards([passage("Text.", url=url)], 1, "sv")
