@@ -8,9 +8,9 @@ Design choices
 --------------
 * **Lexicon indexed by folded form.**  The Swedish word list (``kb.wordlist``: ``wordfreq``'s
   "large", ~336k alphabetic words, here on the Zipf scale) is indexed by its folded form
-  (å/ä→a, ö→o, é→e, via :func:`kb.text.fold` semantics).  A stripped token such as ``samhallet`` is then one dictionary
-  look-up away from ``{samhället}``; the choice among variants (``for``/``för``, ``var``/``vår``)
-  is by frequency.  The lexicon is built once per process (:func:`lexicon`, ``lru_cache``).
+  (å/ä→a, ö→o, é→e, via :func:`kb.text.fold` semantics).  A stripped token such as
+  ``samhallet`` is then one dictionary look-up away from ``{samhället}``; the choice among
+  variants (``for``/``för``, ``var``/``vår``) is by frequency.  The lexicon is built once per process (:func:`lexicon`, ``lru_cache``).
 * **Confusion model only for the garbage.**  Characters that are never Swedish letters inside a
   word (``&``, ``@``, ``6``, ``4``, ``1``, ``|``) and letters OCR substitutes for ä/ö (``é``, ``d``,
   ``g``, an upper-case ``I`` for ``l``) expand into candidates in *folded* space; each candidate

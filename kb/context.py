@@ -32,9 +32,9 @@ from kb.embeddings import Embedder, embed_sentences
 from kb.injection import instruction_like
 from kb.numbers import COUNT_WORDS
 from kb.retrieval import (
+    EVERYWHERE,
     MIN_SENTENCE_CHARS,
     Passage,
-    everywhere,
     expand_english,
     names_section,
     query_tokens,
@@ -571,7 +571,7 @@ def asked_things(question: str, language: str) -> set[str]:
     if m is None:
         return set()
     words = " ".join(w for w in re.findall(r"\w+", m.group(1))[:3] if w.casefold() not in _COUNTS)
-    return set(tokens(" ".join(expand_english(words)) if language == "en" else words)) - everywhere()
+    return set(tokens(" ".join(expand_english(words)) if language == "en" else words)) - EVERYWHERE
 
 
 def _named_list(scored: list[Scored], passages: list[Passage], question: str, language: str,

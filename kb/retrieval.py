@@ -74,8 +74,6 @@ OVERVIEW_FACTOR = 0.85  # a full document's own "Sammanfattning" section: detail
 # many short sections named in a question about the full text).
 SECTION_NAMED_BOOST = 1.1
 SECTION_TITLE_MATCH = 0.5  # share of the title's words (besides the corpus's own) in the question
-_EVERYWHERE_WORDS = ("civilsamhälle civilsamhället social sociala ekonomi ekonomin handlingsplan handlingsplanen plan "
-                     "planen region regionen län länet")  # in every section of this corpus: they name none
 SENTENCE_TOP = 8  # candidates reordered by their best sentence
 SENTENCE_W = 0.125  # weight of the best-sentence similarity against the fused score (top = 1)
 SENTENCES_PER_PASSAGE = 4  # the ones sharing most words with the question; more changed nothing measured
@@ -197,15 +195,9 @@ def same_word(a: str, b: str) -> bool:
     return a == b or (len(short) >= 5 and long.startswith(short))
 
 
-@lru_cache(maxsize=1)
-def everywhere() -> frozenset[str]:
-    """The tokens of ``_EVERYWHERE_WORDS``."""
-    return frozenset(tokens(_EVERYWHERE_WORDS))
-
-
 @lru_cache(maxsize=4096)
 def _title_tokens(section: str) -> tuple[str, ...]:
-    return tuple(t for t in dict.fromkeys(tokens(section.split("›")[-1])) if t not in everywhere())
+    return tuple(t for t in dict.fromkeys(tokens(section.split("›")[-1])) if t not in EVERYWHERE)
 
 
 def names_section(question: str, language: str, section: str, asked: set[str] | None = None) -> bool:
@@ -243,6 +235,11 @@ def tokens(text: str, splitter: Decompounder | None = None) -> list[str]:
         words = [part for w in words for part in (w, *splitter.parts(fold(w)))]
     stems = _stemmer().stemWords(words)
     return [f for f in (fold(s) for s in stems) if f not in _SWEDISH_STOPWORDS]
+
+
+# in every section of this corpus: they name none (``names_section``)
+EVERYWHERE = frozenset(tokens("civilsamhälle civilsamhället social sociala ekonomi ekonomin handlingsplan "
+                              "handlingsplanen plan planen region regionen län länet"))
 
 
 class Decompounder:
@@ -467,10 +464,11 @@ class Retriever:
         bm25_score = {i: float(bm25_all[i]) for i in candidates}
 
         fused = self._fuse(candidates, dense_sim, bm25_score, language)
-        self._boost(fused, lex, question, language)
+        asked = set(q_tokens)
+        self._boost(fused, lex, question, language, asked)
         order = sorted(fused, key=lambda i: -fused[i])
         if SENTENCE_W and len(order) > 1:
-            order = self._by_best_sentence(order, fused, lex, vectors, set(q_tokens))
+            order = self._by_best_sentence(order, fused, lex, vectors, asked)
         order = order[:k]
 
         passages = [self._passage(rank, lex.hits[i], fused[i], dense_sim.get(i, 0.0), bm25_score.get(i, 0.0))
@@ -557,14 +555,14 @@ class Retriever:
                 + weights["dense"] * max(0.0, (dense_sim[i] - floor) / ((top - floor) or 1.0))
                 for i in candidates}
 
-    def _boost(self, fused: dict[int, float], lex: _LexicalIndex, question: str, language: str) -> None:
+    def _boost(self, fused: dict[int, float], lex: _LexicalIndex, question: str, language: str,
+               asked: set[str]) -> None:
         """The plan first unless the question names another document; then that document,
         its summary before its full text; among the rest, the question's language first."""
         named = named_documents(question, self.document_names)
         folded_q = fold(question)
         about_other = bool(named) or any(w in folded_q for w in _OTHER_DOC_WORDS)
         about_plan = any(w in folded_q for w in _PLAN_WORDS)
-        asked = set(query_tokens(question, language, lex.splitter))  # "styrdokument" names "styrande dokument"
         for i in fused:
             meta = lex.hits[i].metadata
             doc_id = meta.get("doc_id", "")
@@ -579,6 +577,7 @@ class Retriever:
                 fused[i] *= OVERVIEW_FACTOR
             if meta.get("kind") not in PRIMARY_KINDS and meta.get("language") == language:
                 fused[i] *= SAME_LANGUAGE_BOOST
+            # ``asked`` has the question's compounds split: "styrdokument" names "styrande dokument"
             elif meta.get("kind") in PRIMARY_KINDS and names_section(question, language, meta.get("section", ""), asked):
                 fused[i] *= SECTION_NAMED_BOOST
 
