@@ -289,13 +289,13 @@ class Assistant:
     def _extract(self, result, question: str, refs: list) -> None:  # noqa: ANN001
         """The context's first source sentences (``kb.context.Ref``s) instead of the model's words;
         refused, like the model's answer, when the question asks for an amount or a day and no
-        quoted sentence has one."""
+        quoted sentence has one, or when there is nothing to quote (a heading alone answers nothing)."""
         from kb import answer as A
         from kb import refusal as R
 
         result.backend = "extractive"
         answer, citations = A.extractive_answer(question, result.language, result.passages, refs)
-        if R.lacks_asked_number(question, " ".join(c.quote for c in citations)):
+        if not citations or R.lacks_asked_number(question, " ".join(c.quote for c in citations)):
             self._refuse(result)
         else:
             result.answer, result.citations = answer, citations

@@ -518,6 +518,9 @@ def build_context(scored: list[Scored], passages: list[Passage], max_sentences: 
         if ref is None and sc.sentence.rstrip().endswith(":"):
             continue  # a lead-in without its list says nothing
         refs.append(ref or _across_edges(Ref(sc.passage, sc.sentence), passages, neighbour))
+    if not refs:  # every choice a lead-in whose list was not found: the best sentence that says something
+        sc = next((s for s in order if not s.sentence.rstrip().endswith(":")), order[0])
+        refs.append(_across_edges(Ref(sc.passage, sc.sentence), passages, neighbour))
     lists = [r for r in refs if r.sentence not in {sc.sentence for sc in picks}]
     # another passage's list ("fyra insatsområden" for "vilka aktörer") must not push the top
     # passage's prose answer out, unless it has as many items as the question asks for

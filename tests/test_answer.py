@@ -103,6 +103,16 @@ def test_extractive_answer_refuses_an_amount_or_day_its_quotes_lack(assistant: A
     assert "kunskapsbasen" in result.answer
 
 
+def test_nothing_to_quote_is_a_refusal_not_a_bare_heading(assistant: Assistant) -> None:
+    """With no source sentence to quote, the extractive answer would be its heading alone and
+    look like an answer; it is refused like any question the sources do not answer."""
+    from kb.answer import Answer
+
+    result = Answer(question="Hur fungerar dialogen?", language="sv", passages=assistant.retrieve("dialog")[1])
+    assistant._extract(result, result.question, [])
+    assert result.refused and not result.citations and "kunskapsbasen" in result.answer
+
+
 def test_llm_answer_with_an_unsupported_claim_loses_that_claim(assistant: Assistant) -> None:
     scripted = ScriptedLLM(
         "Social ekonomi definieras som organiserade verksamheter som primärt har samhälleliga ändamål [1]. "
@@ -305,6 +315,23 @@ def test_the_top_passage_has_room_for_a_third_sentence_before_others_get_more() 
     _, refs = A.build_context(scored, [top, other], max_sentences=5, max_chars=2000)
     assert [r.passage for r in refs].count(0) == 3
     assert any("Utlysningar" in r.sentence for r in refs)
+
+
+def test_lead_ins_whose_lists_are_missing_leave_the_best_sentence_that_says_something() -> None:
+    """Three chosen sentences that each lead in to a list the chunk does not hold (cut at its edge,
+    no neighbour to follow): a lead-in alone says nothing and is left out, so without a fallback
+    the model would get no source at all and the extractive answer only its heading."""
+    lead_ins = ["Följande gäller för dialogen med föreningarna:", "Kommunerna har bland annat dessa uppgifter:",
+                "Utredningen föreslår tre saker om bidragen:"]
+    passages = [_passage(f"Dialogen i länet sker varje år, del {n}.\n\n{lead_in}", id=str(n))
+                for n, lead_in in enumerate(lead_ins)]
+    scored = ([A.Scored(n, lead_in, 0.95 - n / 100) for n, lead_in in enumerate(lead_ins)]
+              + [A.Scored(1, "Dialogen i länet sker varje år, del 1.", 0.60)])
+    context, refs = A.build_context(scored, passages, question="Hur sker dialogen?")
+    assert [r.sentence for r in refs] == ["Dialogen i länet sker varje år, del 1."]
+    assert context.startswith("[1] (Planen, s. 4, Grundläggande principer)")
+    answer, citations = A.extractive_answer("Hur sker dialogen?", "sv", passages, refs)
+    assert [c.quote for c in citations] == [refs[0].sentence] and refs[0].sentence in answer
 
 
 def test_another_passages_list_does_not_push_the_top_passage_aside() -> None:
