@@ -26,6 +26,9 @@ Design choices:
   removed: its words come from the question, so overlap proves nothing, and its verdict is
   exactly what cannot be checked. The sentence it is about may stand in, quoted, like any removed
   claim's: the reader sees what the verdict rested on, in the source's words ("… kan delvis …").
+- A supported claim that opens with a verdict ("Ja, det är viktigt att erfarenheter … sprids")
+  keeps its verdict only when it speaks of what the question asks (``unfounded_verdict``);
+  otherwise the yes or no goes and the cited fact stays.
 - ``Citation`` is defined here because checking is what turns the model's ``[n]`` into a
   citation of an exact sentence; ``kb.answer`` re-exports it (its extractive answers make
   citations too).
@@ -43,7 +46,7 @@ from kb import numbers as num
 from kb.answer_texts import text_for
 from kb.context import _ITEM, Ref, _near_duplicate, ref_text
 from kb.embeddings import Embedder, embed_sentences
-from kb.retrieval import Passage, expand_english, tokens
+from kb.retrieval import EVERYWHERE, Passage, expand_english, same_word, tokens
 from kb.text import EN_WORDS, SV_WORDS, fold, guess_language, quoted, split_sentences
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -418,6 +421,33 @@ def echoes(claim: str, question: str) -> bool:
     return len(words) >= 3 and len(words & set(tokens(question))) / len(words) >= ECHO_SHARE
 
 
+_VERDICT_START = re.compile(r"^\s*(?:ja|nej|yes|no)\s*[,.!:;–-]\s*", re.IGNORECASE)
+_BARE_VERDICT = re.compile(r"^\s*(?:ja|nej|yes|no)\s*[.!]?\s*$", re.IGNORECASE)
+VERDICT_GROUND = 0.5  # share of the question's words a verdict's own sentence must speak of
+
+
+def unfounded_verdict(claim: str, question: str) -> bool:
+    """Does the claim open with "Ja, …" / "No, …" and then speak of something else than the
+    question? Its sentence may be true and cited, but the yes or no is the model's inference:
+    "Kan vår förening få stöd för ett internationellt projekt?" → "Ja, det är viktigt att
+    erfarenheter från internationella projekt sprids i länet [1]" (session 10). A verdict stands
+    only when its sentence names at least half of what the question asks about ("Nej, det finns
+    inte någon motsvarighet till idéburet offentligt partnerskap i Norge")."""
+    start = _VERDICT_START.match(claim)
+    if start is None:
+        return False
+    asked = {t for t in tokens(question) if t not in EVERYWHERE} - _VERDICT
+    said = set(tokens(claim[start.end():]))
+    named = [a for a in asked if any(same_word(a, w) for w in said)]
+    return bool(asked) and len(named) / len(asked) < VERDICT_GROUND
+
+
+def without_verdict(claim: str) -> str:
+    """The claim without its opening "Ja," / "No,": what the source says, without the inference."""
+    rest = claim[_VERDICT_START.match(claim).end():]
+    return rest[:1].upper() + rest[1:]
+
+
 def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedder: Embedder | None,
                   language: str | None = None, question: str = "") -> tuple[str, list[Citation], list[str]]:
     """Keep the claims their sources support; return (answer, citations in order of use, removed claims).
@@ -520,6 +550,8 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             continue  # the same thing said again in other words
         said.append((bare, vec, set(good)))
         bare = short_asides(bare, language)
+        if question and unfounded_verdict(bare, question):
+            bare = without_verdict(bare)  # the cited fact stays; the yes or no it does not say goes
         marks = marks_for(good)
         if bare[-1:] in ".!?":
             kept.append(f"{bare[:-1]} {marks}{bare[-1]}")
@@ -534,6 +566,9 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
                              else "quote")
             kept[at] = f"{intro} {quoted(ref.sentence)} {marks_for([n])}"
     kept = [k for k in kept if k]
+    if question:  # a bare "Ja." before a claim that does not speak of the question goes the same way
+        kept = [k for i, k in enumerate(kept) if not (_BARE_VERDICT.match(k) and (
+            i + 1 == len(kept) or unfounded_verdict(f"{k.strip(' .!')}, {kept[i + 1]}", question)))]
     while kept and "[" not in kept[-1]:  # no trailing uncheckable connective
         kept.pop()
     if not said:  # nothing the model wrote holds: a refusal, even if a quote could stand in for it

@@ -750,6 +750,27 @@ def test_a_restated_question_gives_way_to_the_sentence_it_rests_on(small_index, 
     assert text == f"{sentence.rstrip('.')} [1]."
 
 
+@pytest.mark.parametrize("verdict", ["Ja, ", "Ja. ", "Yes, "])
+def test_a_yes_whose_sentence_speaks_of_something_else_loses_the_yes(small_index, verdict: str) -> None:
+    """"Kan vår förening få stöd för ett internationellt projekt?" → "Ja, det är viktigt att
+    erfarenheter … sprids i länet [1]": the cited sentence holds, the yes is the model's own. The
+    fact stays, the verdict goes; a verdict whose sentence speaks of what was asked stays."""
+    passages, refs, sentence = _definition(small_index)
+    embedder = load_embedder(small_index)
+    claim = sentence.rstrip(".")
+    answer = f"{verdict}{claim[:1].lower()}{claim[1:]} [1]."
+    text, citations, removed = A.verify_answer(answer, refs, passages, embedder, "sv",
+                                               question="Kan vår förening få stöd för ett internationellt projekt?")
+    assert text == f"{claim} [1]." and len(citations) == 1 and not removed
+    asked = "Bygger organiserade verksamheter i den sociala ekonomin på demokratiska värderingar?"
+    text, _, _ = A.verify_answer(answer, refs, passages, embedder, "sv", question=asked)
+    assert text.startswith(verdict.strip()) and text.endswith(f"{claim[1:]} [1].")
+    assert V.unfounded_verdict(f"Ja, {claim}", "Får vi pengar till lokalhyran?")
+    assert not V.unfounded_verdict(f"Nej, {NORWAY[0].lower()}{NORWAY[1:]}",
+                                   "Finns det idéburet offentligt partnerskap i Norge enligt SOU 2019:56?")
+    assert not V.unfounded_verdict(claim, "Får vi pengar till lokalhyran?")  # no verdict, nothing to judge
+
+
 NORWAY = "Det finns inte någon motsvarighet till idéburet offentligt partnerskap i Norge."
 IOP = ("Idéburna offentliga partnerskap (IOP) är en form för samverkan mellan det offentliga och idéburen sektor, "
        "som inte omfattas av upphandlingsrätten.")
