@@ -175,6 +175,12 @@ def _gloss(question: str) -> list[tuple[str, list[str] | None]]:
     return out
 
 
+def english_phrases(text: str) -> list[tuple[str, list[str] | None]]:
+    """The English text's words grouped into glossary phrases, each with its Swedish terms (None:
+    not in the glossary)."""
+    return _gloss(text)
+
+
 def expand_english(question: str) -> list[str]:
     """Swedish terms for the English domain phrases in ``question`` (longest phrases first)."""
     return [term for _, terms in _gloss(question) if terms for term in terms]

@@ -200,6 +200,35 @@ def test_off_topic_question_is_refused_without_calling_the_llm(assistant: Assist
         assert not result.citations
 
 
+@pytest.mark.parametrize(("question", "refused"), [
+    ("Vad står det i handlingsplanen om kollektivtrafiken i länet?", True),
+    ("What does the action plan say about taxation?", True),
+    ("Vad säger handlingsplanen om föreningsstödet framöver?", False),
+    ("Vad säger planen om lokalhyror för föreningar?", False),  # "lokaler", "föreningar": named
+    ("What does the plan say about association grants?", False),
+    ("What does the plan say about snorkelling?", False),  # not in the glossary: no judgement, the model's
+])
+def test_a_question_about_a_topic_no_passage_names_is_refused_before_the_llm(
+        assistant: Assistant, question: str, refused: bool) -> None:
+    """"Vad står det i RUS om kollektivtrafiken?": the passages found are about the strategy, none
+    names public transport, and the model answered with what the strategy is."""
+    spy = ScriptedLLM("Handlingsplanen gäller 2026–2030 [1].")
+    language, passages = assistant.retrieve(question)
+    assert R.misses_topic(question, language, passages) is refused
+    if refused:
+        result = with_llm(assistant, spy).ask(question)
+        assert result.refused and not spy.calls and not result.citations and result.backend == "none"
+
+
+def test_a_topic_is_judged_only_when_a_question_asks_what_is_said_about_it() -> None:
+    passages = [_passage("Föreningsbidragen är viktiga för många organisationer i länet.")]
+    assert R.misses_topic("Vad säger planen om idrottshallar?", "sv", passages)
+    assert not R.misses_topic("Vad säger planen om bidragen?", "sv", passages)  # a compound's tail
+    assert not R.misses_topic("Vad säger planen om föreningslivet?", "sv", passages)  # and its head
+    assert not R.misses_topic("Finns det idrottshallar i länet?", "sv", passages)  # no "om …" to judge
+    assert not R.misses_topic("Vad säger planen om oss?", "sv", passages)  # too short to say anything
+
+
 def test_model_saying_no_answer_is_a_refusal(assistant: Assistant) -> None:
     a = with_llm(assistant, ScriptedLLM("NO_ANSWER"))
     result = a.ask("Hur mycket pengar får en förening i föreningsbidrag per år enligt handlingsplanen?")
