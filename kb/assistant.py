@@ -148,14 +148,13 @@ class Assistant:
 
     def _scored(self, turn: Turn) -> list:
         """The passages' best sentences, or none when the question is to be refused without the LLM:
-        off-topic, orders to the assistant, the wording of a document we only link to, or what the
-        documents say about something no passage found names."""
+        off-topic, orders to the assistant, or the wording of a document we only link to (or what it
+        says about something no passage found names)."""
         from kb import context as C
         from kb import refusal as R
 
         if (not R.confident(turn.passages) or instruction_like(turn.text)
-                or R.unheld_documents(turn.text, self.cited_only)
-                or R.misses_topic(turn.text, turn.language, turn.passages)):
+                or R.unheld_documents(turn.text, self.cited_only, turn.passages, turn.language)):
             return []
         return C.score_sentences(turn.query, turn.language, turn.passages, self.retriever.embedder)
 
@@ -195,7 +194,7 @@ class Assistant:
 
         mode = mode or self.settings.answer_mode
         scored = self._scored(turn)
-        if not scored:  # off-topic, orders, a linked-only document's wording, a topic never named
+        if not scored:  # off-topic, orders, a linked-only document's wording, or only orders found
             self._refuse(result)
             result.backend = "none"
             yield from self._finish(result, t0, stream_text=True)
@@ -268,7 +267,7 @@ class Assistant:
         from kb import refusal as R
 
         result.refused = True
-        result.answer = R.refusal_text(result.language, result.question, self.cited_only)
+        result.answer = R.refusal_text(result.language, result.question, self.cited_only, result.passages)
 
     def _may_quote(self, question: str) -> bool:
         """Whether the sources' own sentences may be shown where the model's answer failed: not with

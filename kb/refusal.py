@@ -8,9 +8,10 @@ Design choices:
   nothing it wrote survives the check (``kb.verify``; unless ``KB_UNVERIFIED=extractive``
   quotes the sources instead), or it answers an amount or date question without an amount or
   a day (``lacks_asked_number``).
-- A question about what the documents say *about* a topic none of the passages found names
-  ("… om kollektivtrafiken?") is refused before the LLM too (``misses_topic``): the small model
-  otherwise answers with what it has, about something else.
+- So is a question for what such a document, named by its title, says *about* a topic none of
+  the passages found names ("Vad står det i Regional utvecklingsstrategi 2022–2030 om
+  kollektivtrafiken?", ``misses_topic``): the small model otherwise answers with what the plan
+  says of the strategy in general.
 - A refusal says what the knowledge base does cover, and names and links the documents we
   hold only as references when the question is about them.
 """
@@ -45,8 +46,8 @@ def confident(passages: list[Passage]) -> bool:
     return passages[0].best_dense >= MIN_DENSE_SIMILARITY or passages[0].coverage >= MIN_COVERAGE
 
 
-def refusal_text(language: str, question: str, cited_only: list[Source]) -> str:
-    unheld = unheld_documents(question, cited_only)
+def refusal_text(language: str, question: str, cited_only: list[Source], passages: list[Passage] | None = None) -> str:
+    unheld = unheld_documents(question, cited_only, passages, language)
     if unheld:
         return text_for(language, "unheld").format(names=" / ".join(s.title for s in unheld),
                                                    links=" ; ".join(s.url for s in unheld))
@@ -153,12 +154,16 @@ def _topic_words(question: str, language: str) -> list[set[str]] | None:
 
 
 def misses_topic(question: str, language: str, passages: list[Passage]) -> bool:
-    """Does a question about what the documents say *about* something find passages that never
-    name it? "Vad står det i Regional utvecklingsstrategi 2022–2030 om kollektivtrafiken?": the
-    passages found speak of the strategy, none of public transport, and the model answered with
-    what the strategy is (a held-out question, session 11). Refused before the LLM, like an
-    off-topic question. One topic word named (``_names``) is enough; the dev questions of this
-    form that are answerable all pass (session 12)."""
+    """Does a question about what a document says *about* something find passages that never
+    name it? "Vad står det i Regional utvecklingsstrategi 2022–2030 om kollektivtrafiken?": we
+    hold the strategy only as a link, the plan's passages about it say nothing of public
+    transport, and the model answered with what the strategy is (a held-out question, session
+    11). One topic word named (``_names``) is enough.
+
+    Only for a document we do not hold (``unheld_documents``): about the plan itself the passages
+    found are no proof of absence. "Vad säger planen om pengar?" finds "Finansiering av arbete
+    utifrån planen", which never says "pengar", and a one-word topic beside "planen" ("klimatet")
+    can lose to the plan's general passages (session 12)."""
     words = _topic_words(question, language)
     if not words:
         return False
@@ -178,14 +183,17 @@ def _squashed(text: str) -> str:
     return re.sub(r"\s+", "", fold(text))
 
 
-def unheld_documents(question: str, cited_only: list[Source]) -> list[Source]:
+def unheld_documents(question: str, cited_only: list[Source], passages: list[Passage] | None = None,
+                     language: str = "sv") -> list[Source]:
     """Documents the question asks the *content or wording* of that we hold only as references.
 
     Their text is not in the corpus, so an answer could only come from the plan's sentences
     that mention them, which is not what was asked: such a question is refused with the
     documents named and linked. A document counts as named by its number ("Ds 1998:48",
     "COM(2021) 778"; then asking what it says is enough) or by most of its title (then only an
-    explicit request for its wording counts). Asking what the plan says about it is answered.
+    explicit request for its wording counts, or, given the ``passages`` found, a question for
+    what it says about a topic none of them names: ``misses_topic``). Asking what the plan says
+    about it is answered.
     """
     if _ABOUT_PLAN.search(question):
         return []
@@ -199,6 +207,6 @@ def unheld_documents(question: str, cited_only: list[Source]) -> list[Source]:
         by_number = any(_squashed(n) in squashed for n in _DOC_NUMBER.findall(s.title))
         title = {t for t in tokens(re.sub(r"\(.*?\)|\d", " ", s.title)) if len(t) > 2}
         by_title = len(title) >= 3 and len(title & q_tokens) >= max(3, len(title) // 2)
-        if by_number or (by_title and strong):
+        if by_number or (by_title and (strong or (passages is not None and misses_topic(question, language, passages)))):
             out.append(s)
     return out
