@@ -251,8 +251,8 @@ class Assistant:
                                                        self.retriever.embedder, language, question=text)
         result.removed_claims = removed
         if (not verified and removed and self._may_quote(text)
-                and not V.invents_numbers(removed, [f"{p.title}\n{p.text}" for p in passages]
-                                          + [C.ref_text(r, passages) for r in refs])):
+                and not V.invents_numbers(removed, [f"{p.title}\n{p.section}\n{p.text}" for p in passages]
+                                          + [C.ref_text(r, passages) for r in refs] + [text])):
             self._quote(result, text, refs, "unverified_notice")  # nothing the model wrote holds
         elif not verified or R.lacks_asked_number(text, verified):
             self._refuse(result)

@@ -189,6 +189,21 @@ def test_an_answer_with_nothing_supported_becomes_the_sources_own_sentences(assi
     assert result.refused and not result.citations and "idrottshallar" not in result.answer
 
 
+def test_a_number_from_the_question_or_a_heading_is_no_invention(assistant: Assistant) -> None:
+    """"Vad ska erfarenhetsutbytet mellan offentliga aktörer handla om enligt insatsområde 3?": the
+    model restated the question, "… enligt insatsområde 3 …", which is removed as an echo; its "3"
+    stood in no passage's text (only in the heading "Insatsområde 3") and counted as invented,
+    so the answer was a refusal instead of the sources' own sentences (a held-out question)."""
+    question = "Vad ska erfarenhetsutbytet mellan offentliga aktörer handla om enligt insatsområde 3?"
+    echo = "Erfarenhetsutbytet mellan offentliga aktörer ska enligt insatsområde 3 handla om erfarenhetsutbytet [1]."
+    _, passages = assistant.retrieve(question)
+    assert any("Insatsområde 3" in p.section for p in passages)
+    result = with_llm(assistant, ScriptedLLM(echo)).ask(question)
+    assert not result.refused and result.citations and result.removed_claims
+    assert "Källan säger" in result.answer or "Det här säger källorna" in result.answer
+    assert V.invents_numbers(["Planen har 7 insatsområden."], [f"{p.section}\n{p.text}" for p in passages] + [question])
+
+
 def test_off_topic_question_is_refused_without_calling_the_llm(assistant: Assistant) -> None:
     spy = ScriptedLLM("Paris [1].")
     a = with_llm(assistant, spy)
@@ -935,6 +950,21 @@ def test_a_claim_turning_its_source_round_is_removed_not_cited(small_index) -> N
     refs = [refs[0], A.Ref(refs[1].passage, other)]
     _, _, removed = A.verify_answer(answer, refs, passages, load_embedder(small_index))
     assert removed == ["Handlingsplanen har en egen budget för sina insatser i länet."]
+
+
+def test_a_claim_another_shown_source_denies_is_removed_whatever_it_cites(small_index) -> None:
+    """"Ja, det finns en motsvarighet till idéburet offentligt partnerskap i Norge [1][2]" was kept on
+    [1], the IOP definition, while [2] says there is none: the denial stands in, quoted."""
+    passages = [_passage(IOP, id="iop"), _passage(NORWAY, id="no", page=9)]
+    refs = [A.Ref(0, IOP), A.Ref(1, NORWAY)]
+    for marks in ("[1][2]", "[1]"):
+        answer = f"Ja, det finns en motsvarighet till idéburet offentligt partnerskap i Norge {marks}."
+        text, citations, removed = A.verify_answer(answer, refs, passages, load_embedder(small_index), "sv")
+        assert removed and "en motsvarighet" not in text.replace("någon motsvarighet", "")
+        assert [c.quote for c in citations] == [NORWAY] or not citations
+    assert V.denied_by("Nybildade organisationer får ofta stöd av andra organisationer.",
+                       ["Det är inte ovanligt att nybildade organisationer får stöd av andra organisationer."]) is None
+    assert V.denied_by("Det finns ingen motsvarighet i Norge.", [IOP]) is None  # a negated claim: not this way
 
 
 def test_a_looping_model_is_stopped_early(assistant: Assistant) -> None:
