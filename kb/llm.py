@@ -124,6 +124,13 @@ class _BaseBackend:
     context_window: int | None = None
     seed: int | None = None  # sampling seed sent with every request; None or negative: the server's own
 
+    def _options(self, stop: list[str] | None) -> dict[str, Any]:
+        """Stop strings and the seed: the same fields in the local and the server request."""
+        out: dict[str, Any] = {"stop": list(stop)} if stop else {}
+        if self.seed is not None and self.seed >= 0:
+            out["seed"] = self.seed  # OpenAI, vLLM, Ollama and llama.cpp's server take it; others ignore it
+        return out
+
     def stream_chat(self, messages: list[Message], *, max_tokens: int | None = None,
                     temperature: float = 0.1, stop: list[str] | None = None) -> Iterator[str]:
         raise NotImplementedError
@@ -288,11 +295,7 @@ class LlamaCppBackend(_BaseBackend):
             "cache_prompt": True,
             "return_progress": True,  # callbacks during prompt evaluation, so time-outs bite there too
         }
-        if stop:
-            request["stop"] = list(stop)
-        if self.seed is not None and self.seed >= 0:
-            request["seed"] = self.seed
-        return self._generate(request)
+        return self._generate(request | self._options(stop))
 
     def _timeout(self, what: str, partial: str) -> LLMTimeoutError:
         return LLMTimeoutError(f"timed out after {self.timeout_s:g} s: {what} "
@@ -444,11 +447,7 @@ class OpenAICompatibleBackend(_BaseBackend):
             "max_tokens": max_tokens or self.max_tokens,
             "temperature": temperature,
         }
-        if stop:
-            payload["stop"] = list(stop)
-        if self.seed is not None and self.seed >= 0:
-            payload["seed"] = self.seed  # OpenAI, vLLM, Ollama and llama.cpp's server take it; others ignore it
-        return self._generate(payload)
+        return self._generate(payload | self._options(stop))
 
     def _timeout(self, partial: str) -> LLMTimeoutError:
         return LLMTimeoutError(f"timed out after {self.timeout_s:g} s waiting for the LLM server at {self.url} "

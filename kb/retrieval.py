@@ -153,9 +153,9 @@ def _glossary_index() -> tuple[dict[tuple[str, ...], list[tuple[tuple[str, ...],
     return index, max((len(k) for k in index), default=1)
 
 
-def _gloss(question: str) -> list[tuple[str, list[str] | None]]:
-    """The question's words, greedily grouped into the longest glossary phrases (left to right):
-    each item is (the words, their Swedish terms or None)."""
+def english_phrases(question: str) -> list[tuple[str, list[str] | None]]:
+    """The English question's words, greedily grouped into the longest glossary phrases (left to
+    right): each item is (the words, their Swedish terms or None: not in the glossary)."""
     index, longest = _glossary_index()
     words = _english_words(question)
     stems = _english_stemmer().stemWords(words)
@@ -175,15 +175,9 @@ def _gloss(question: str) -> list[tuple[str, list[str] | None]]:
     return out
 
 
-def english_phrases(text: str) -> list[tuple[str, list[str] | None]]:
-    """The English text's words grouped into glossary phrases, each with its Swedish terms (None:
-    not in the glossary)."""
-    return _gloss(text)
-
-
 def expand_english(question: str) -> list[str]:
     """Swedish terms for the English domain phrases in ``question`` (longest phrases first)."""
-    return [term for _, terms in _gloss(question) if terms for term in terms]
+    return [term for _, terms in english_phrases(question) if terms for term in terms]
 
 
 def swedish_terms_query(question: str) -> str:
@@ -192,7 +186,7 @@ def swedish_terms_query(question: str) -> str:
     Embedded as a second dense query: the multilingual model matches a half-Swedish question
     to Swedish passages better than the English one alone, at the cost of one more embedding.
     """
-    return " ".join(terms[0] if terms else words for words, terms in _gloss(question))
+    return " ".join(terms[0] if terms else words for words, terms in english_phrases(question))
 
 
 def same_word(a: str, b: str) -> bool:

@@ -200,15 +200,15 @@ def contradicts(claim: str, sentence: str, passage: str = "") -> bool:
     return _denying(claim, sources) is not None
 
 
-def _denying(claim: str, sources: list[str]) -> str | None:
-    """The first source that negates what the (unnegated) claim states: most of the words after
-    its negation are the claim's."""
+def _denying(claim: str, sources: list[str]) -> int | None:
+    """The first source (its index) that negates what the (unnegated) claim states: most of the
+    words after its negation are the claim's."""
     said = set(tokens(claim)) | set(tokens(" ".join(expand_english(claim))))
-    for source in sources:
+    for k, source in enumerate(sources):
         for m in _NEGATION.finditer(source):  # what it negates: the next few words, within its sentence
             negated = set(tokens(" ".join(source[m.end():].split()[:NEGATED_WORDS])))
             if len(negated) >= 2 and len(negated & said) / len(negated) >= 0.5:
-                return source
+                return k
     return None
 
 
@@ -221,8 +221,7 @@ def denied_by(claim: str, sentences: list[str]) -> int | None:
     claim = _QUOTED.sub(" ", claim)
     if _NEGATION.search(_VERDICT_WORD.sub("", claim)):
         return None
-    source = _denying(claim, sentences)
-    return None if source is None else sentences.index(source)
+    return _denying(claim, sentences)
 
 
 def support(claim: str, sentence: str, passage_text: str, cosine: float | None, heading: str = "") -> float:
