@@ -16,7 +16,9 @@ Design choices:
   shown (``kb.assistant`` holds it back while streaming) and becomes a refusal.
 - The extractive mode (no LLM) quotes the first sentences of the context the model would have
   been given, with citations: used when no LLM is configured, when the LLM fails or times out
-  (with a notice), when nothing the model wrote holds, and in fast tests.
+  (with a notice), when nothing the model wrote holds, and in fast tests. For an English
+  question a Swedish quote gets its domain terms in English (``kb.terms``): no translation model
+  ships offline, but the glossary says what "insyn" or "röstbärare" means.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from kb.context import Neighbour, Ref, Scored, about_anothers, build_context, li
 from kb.numbers import count_word
 from kb.refusal import confident, lacks_asked_number, refusal_text, unheld_documents
 from kb.retrieval import Passage
+from kb.terms import TERMS_PER_QUOTE, english_terms, gloss_line
 from kb.text import quoted, split_sentences
 from kb.verify import (
     Citation,
@@ -176,4 +179,8 @@ def extractive_answer(question: str, language: str, passages: list[Passage], ref
                                       ref_text(r, passages), p.url))
         where = p.location()
         lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(r.sentence)} [{numbers[r.passage]}]")
+        if language == "en" and p.language != "en":
+            terms = gloss_line(english_terms(r.sentence, TERMS_PER_QUOTE))
+            if terms:
+                lines.append(f"  {text_for(language, 'terms')} {terms}")
     return text_for(language, "extractive_intro") + "\n" + "\n".join(lines), citations

@@ -21,6 +21,7 @@ TEXTS = {
         "extractive_intro": "Det här säger källorna:",
         "quote": "Källan säger:",
         "quote_translated": "Källan säger (på engelska):",
+        "terms": "Termer på svenska:",
         "fallback_notice": "Språkmodellen svarade inte, så här visas de mest relevanta meningarna ur källorna i stället.",
         "removed_notice": "{n} påstående(n) togs bort eftersom källorna inte styrker dem.",
         "unverified_notice": "Språkmodellens svar kunde inte styrkas av källorna, så här visas i stället de meningar ur "
@@ -46,6 +47,7 @@ TEXTS = {
         "extractive_intro": "What the sources say (quoted in their original language):",
         "quote": "The source says:",
         "quote_translated": "The source says (in Swedish):",
+        "terms": "Swedish terms:",
         "fallback_notice": "The language model did not respond, so the most relevant sentences from the sources are shown instead.",
         "removed_notice": "{n} statement(s) were removed because the sources do not support them.",
         "unverified_notice": "The language model's answer could not be shown as supported by the sources in your "

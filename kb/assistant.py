@@ -183,6 +183,7 @@ class Assistant:
         from kb import answer as A
         from kb import context as C
         from kb import refusal as R
+        from kb import terms as T
         from kb import verify as V
 
         t0 = time.perf_counter()
@@ -258,6 +259,8 @@ class Assistant:
             self._refuse(result)
         else:
             result.answer, result.citations = verified, citations
+            if language == "en":  # Swedish terms the model left untranslated: "voice (röstbärare)"
+                result.answer = T.english_first(verified)
             if removed:
                 result.notices.append(A.text_for(language, "removed_notice").format(n=len(removed)))
         yield from self._finish(result, t0, stream_text=False)

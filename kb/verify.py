@@ -8,7 +8,8 @@ Design choices:
 - The model's text is cleaned before the check: a loop is cut off (and stopped while
   streaming, ``repeating``), a bulleted list becomes one claim, repeated claims go, and
   "… text. [1]" keeps its number. A removed claim that is clearly about one source sentence
-  (a loose translation) may be replaced by that sentence quoted verbatim, never shown itself.
+  (a loose translation) may be replaced by that sentence quoted verbatim, never shown itself;
+  in an English answer a Swedish quote carries its domain terms in English (``kb.terms``).
 - An English claim about a Swedish source rarely shares its words; it needs a high embedding
   similarity, or a slightly lower one when most of its domain terms, put into Swedish by the
   retrieval glossary, are in the passage. Numbers compare in one form ("750,000" = "750 000").
@@ -50,6 +51,7 @@ from kb.answer_texts import text_for
 from kb.context import _ITEM, Ref, _near_duplicate, ref_text
 from kb.embeddings import Embedder, embed_sentences
 from kb.retrieval import EVERYWHERE, Passage, expand_english, same_word, tokens
+from kb.terms import TERMS_PER_QUOTE, english_terms, gloss_line
 from kb.text import EN_WORDS, SV_WORDS, fold, guess_language, quoted, split_sentences
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -593,9 +595,11 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
         if n not in quoted_refs and (n not in citations or at in denials):
             quoted_refs.add(n)
             ref = refs[n - 1]
-            intro = text_for(language or "sv", "quote_translated" if passages[ref.passage].language != language
-                             else "quote")
-            kept[at] = f"{intro} {quoted(ref.sentence)} {marks_for([n])}"
+            translated = passages[ref.passage].language != language
+            intro = text_for(language or "sv", "quote_translated" if translated else "quote")
+            terms = gloss_line(english_terms(ref.sentence, TERMS_PER_QUOTE)) if translated and language == "en" else ""
+            gloss = f" ({text_for(language, 'terms')} {terms})" if terms else ""
+            kept[at] = f"{intro} {quoted(ref.sentence)}{gloss} {marks_for([n])}"
     kept = [k for k in kept if k]
     if question:  # a bare "Ja." before a claim that does not speak of the question goes the same way
         kept = [k for i, k in enumerate(kept) if not (_BARE_VERDICT.match(k) and (

@@ -1,0 +1,186 @@
+"""What the Swedish domain terms in a source sentence mean in English: the glossary read backwards.
+
+Design choices:
+- ``kb/glossary.toml`` maps English domain phrases to the corpus's Swedish terms so English
+  questions reach Swedish passages. Read backwards it says what a Swedish term means in English,
+  in the words of the corpus's own English summary ("idéburna" → "values-based"). No other
+  bilingual resource ships offline here (MODELS.md), and a term list is checked by tests against
+  the corpus, which a translation model would not be.
+- An English reader meets Swedish twice: in quoted source sentences (extractive answers, and
+  quotes standing in for removed claims), which get a line of glosses, and in the 1.5B model's
+  answers, which sometimes leave domain terms untranslated ("roles: röstbärare (rallye),
+  demokratiskola …") and are rewritten the way the prompt asks, "voice (röstbärare)"
+  (``english_first``, after the support check: the claim checked is the model's own).
+- Giving the model these glosses in the prompt was measured and rejected: on the 32 English dev
+  questions with answers, 8 glosses per question gave key facts 0.555 → 0.603 but cost 2.1 s of
+  first token (median), and 4 of the rarest gave 0.555 → 0.503; a 1.5B model's answers shift with
+  any change of prompt, so neither is a gain one can count on.
+- Only terms a reader may not know: one spelled like its English ("dialog", "kvalitet" vs
+  "quality" is kept) or common in Swedish (Zipf ≥ ``COMMON_ZIPF``, "forskning") is left out, and
+  so are the corpus's everywhere-words ("civilsamhälle", "handlingsplan"). The rarest come first:
+  every term in a prompt costs prefill.
+- Matching is by whole words with Swedish inflection endings, not by stems: the stemmer joins
+  "brukar" (usually) and "brukare" (users). A longer term wins over the terms inside it
+  ("ideella föreningar" over "föreningar").
+- A Swedish term's English is the glossary key that lists it earliest among its values (its best
+  equivalent), British spelling first; spelling variants and plurals of one key are one rendering.
+  When two keys list it equally early, both are given ("insyn = openness / transparency"): the
+  glossary's order serves retrieval (making "insyn" the first value of "transparency" cost one
+  held-out English question its rank 1), not this reading.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from kb.retrieval import EVERYWHERE, glossary, tokens
+from kb.text import fold, quoted
+from kb.wordlist import swedish_frequencies
+
+COMMON_ZIPF = 4.5  # Swedish words at least this common need no gloss (Zipf: log10 per billion words)
+COGNATE_RATIO = 0.7  # a Swedish term spelled this much like its English needs none either
+TERMS_PER_QUOTE = 10  # glosses under one quoted sentence: the rarest, so a long list stays readable
+_ENDINGS = frozenset({"", "a", "e", "n", "s", "t", "en", "et", "na", "ne", "ns", "ar", "er", "or", "ens", "ets",
+                      "nas", "arna", "erna", "orna", "arnas", "ernas", "ornas"})
+_WORD = re.compile(r"[a-zåäöéü0-9]+(?:[-:][a-zåäöéü0-9]+)*")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _zipf(word: str) -> float:
+    share = swedish_frequencies().get(word, 0.0)
+    return math.log10(share * 1e9) if share > 0 else 0.0
+
+
+def _variant_key(english: str) -> str:
+    """One form for spelling variants and plurals of one rendering ("organizations" = "organisation")."""
+    key = fold(english).replace("-", " ").replace("iz", "is").replace("yz", "ys").replace("our", "or")
+    return "".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in key.split())  # "non-profit" = "nonprofit"
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[str, list[tuple[tuple[str, ...], str, str]]]:
+    """First word of a Swedish term → (its words, the term, its English), longest terms first."""
+    renderings: dict[str, list[tuple[int, int, str]]] = {}
+    for order, (english, swedish) in enumerate(glossary().items()):
+        for position, term in enumerate(swedish):
+            renderings.setdefault(term, []).append((position, order, english))
+    index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+    for term, found in renderings.items():
+        best = min(position for position, _, _ in found)  # keys that give it as their best equivalent
+        tied = [key for position, _, key in sorted(found) if position == best]
+        keys = list({_variant_key(k): k for k in reversed(tied)}.values())[::-1][:2]
+        english = " / ".join(keys)
+        words = tuple(_words(term))
+        if (not words or all(t in EVERYWHERE for t in tokens(term))
+                or SequenceMatcher(None, fold(term), fold(keys[0])).ratio() >= COGNATE_RATIO
+                or min(_zipf(w) for w in words) >= COMMON_ZIPF):
+            continue
+        index.setdefault(words[0], []).append((words, term, english))
+    for entries in index.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return index
+
+
+def _inflected(term: tuple[str, ...], words: list[str]) -> bool:
+    return len(term) <= len(words) and all(
+        w.startswith(t) and w[len(t):] in _ENDINGS for t, w in zip(term, words, strict=False))
+
+
+def english_terms(text: str, limit: int | None = None) -> list[tuple[str, str]]:
+    """(Swedish terms as the glossary writes them, their English) for the domain terms in ``text``
+    that need a gloss, in the order they occur; terms with one English go together ("öppenhet,
+    insyn"). With ``limit``, only that many glosses: those with the rarest terms."""
+    index = _index()
+    words = _words(text)
+    found: dict[str, list[str]] = {}  # English → its Swedish terms, in the text's order
+    i = 0
+    while i < len(words):
+        word = words[i]
+        match = next((e for k in range(len(word), 2, -1) for e in index.get(word[:k], ())
+                      if _inflected(e[0], words[i:i + len(e[0])])), None)
+        if match is None:
+            i += 1
+            continue
+        term_words, term, english = match
+        same = found.setdefault(english, [])
+        if term not in same:
+            same.append(term)
+        i += len(term_words)
+    glosses = [(", ".join(terms), english) for english, terms in found.items()]
+    if limit is not None and len(glosses) > limit:
+        rarest = sorted(glosses, key=lambda g: min(_zipf(w) for w in _words(g[0])))[:limit]
+        glosses = [g for g in glosses if g in rarest]
+    return glosses
+
+
+def gloss_line(terms: list[tuple[str, str]]) -> str:
+    """'”långsiktighet, långsiktiga” = long-term; ”mångfald” = diversity' (empty for no terms): the
+    Swedish quoted, as the source's own words are everywhere in an answer."""
+    return "; ".join(f"{quoted(sv)} = {en}" for sv, en in terms)
+
+
+_TEXT_WORD = re.compile(r"[a-zåäöéü0-9]+(?:[-:][a-zåäöéü0-9]+)*", re.IGNORECASE)
+_KEPT = re.compile(r"”[^”]*”|\([^()]*\)|\[\d+\]")  # quotes, the glosses the prompt asks for, citation marks
+# the model's own gloss right after a term ("röstbärare (rallye)"): a few words, no numbers
+_AFTER = re.compile(r"\s*\((?:[^()\d\s]+\s?){1,5}\)")
+
+
+def english_first(answer: str) -> str:
+    """An English answer with the Swedish domain terms it left untranslated written the way the
+    prompt asks, "English (Swedish)": "roles: röstbärare (rallye), demokratiskola" → "roles: voice
+    (röstbärare), school of democracy (demokratiskola)". The model's own gloss after such a term
+    gives way to the glossary's; quotes and terms already in brackets stay as they are."""
+    kept = [m.span() for m in _KEPT.finditer(answer)]
+    words = [m for m in _TEXT_WORD.finditer(answer) if not any(a <= m.start() < b for a, b in kept)]
+    folded = [m.group().casefold() for m in words]
+    index = _index()
+    out: list[str] = []
+    pos = i = 0
+    while i < len(words):
+        word = folded[i]
+        match = next((e for k in range(len(word), 2, -1) for e in index.get(word[:k], ())
+                      if _inflected(e[0], folded[i:i + len(e[0])])
+                      and all(words[j + 1].start() - words[j].end() <= 1 for j in range(i, i + len(e[0]) - 1))), None)
+        if match is None:
+            i += 1
+            continue
+        first, last = words[i], words[i + len(match[0]) - 1]
+        end = last.end()
+        gloss = _AFTER.match(answer, end)
+        if gloss and _agrees(gloss.group(), match[2]):  # "demokratiskola (democracy school)": translated
+            i += len(match[0])
+            continue
+        if gloss:  # "röstbärare (rallye)": the model's gloss is wrong
+            end = gloss.end()
+        english = _cased(match[2].split(" / ")[0], answer[first.start():last.end()])
+        out.append(f"{answer[pos:first.start()]}{english} ({answer[first.start():last.end()]})")
+        pos = end
+        i += len(match[0])
+    out.append(answer[pos:])
+    return "".join(out)
+
+
+def _agrees(gloss: str, english: str) -> bool:
+    """Whether the model's gloss shares a word with the glossary's English ("democracy school" and
+    "school of democracy"; "create community" and "community")."""
+    ours = {w[:5] for w in _words(english) if len(w) > 3}
+    return any(w[:5] in ours for w in _words(gloss) if len(w) > 3)
+
+
+_SMALL = frozenset({"of", "and", "for", "the", "on", "in", "to", "a"})
+
+
+def _cased(english: str, swedish: str) -> str:
+    """The glossary's lower-case English cased like the Swedish it stands for: "EES" → "EEA",
+    "EU-kommissionen" → "European Commission" (a capital starts a name or a sentence)."""
+    if swedish.isupper() and len(swedish) > 1:
+        return english.upper()
+    if swedish[:1].isupper():
+        return " ".join(w if w in _SMALL and k else w[:1].upper() + w[1:] for k, w in enumerate(english.split(" ")))
+    return english
