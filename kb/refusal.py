@@ -78,6 +78,7 @@ _ABOUT_PLAN = re.compile(r"\b(?:enligt (?:handlings)?planen|i (?:handlings)?plan
                          r"(?:säger|skriver|beskriver|nämner) (?:handlings)?planen|the (?:action )?plan (?:say|describe|mention)|"
                          r"does the (?:action )?plan)", re.IGNORECASE)
 _DOC_NUMBER = re.compile(r"\d{4}(?:/\d{2})?:\d+|COM\s*\(\d{4}\)\s*\d+", re.IGNORECASE)
+_ACRONYM = re.compile(r"\(([A-ZÅÄÖ]{2,6})\)")  # "Regional utvecklingsstrategi 2022–2030 (RUS)"
 
 
 _ASKS_AMOUNT = re.compile(
@@ -192,8 +193,9 @@ def unheld_documents(question: str, cited_only: list[Source], passages: list[Pas
     documents named and linked. A document counts as named by its number ("Ds 1998:48",
     "COM(2021) 778"; then asking what it says is enough) or by most of its title (then only an
     explicit request for its wording counts, or, given the ``passages`` found, a question for
-    what it says about a topic none of them names: ``misses_topic``). Asking what the plan says
-    about it is answered.
+    what it says about a topic none of the passages naming the document names: ``misses_topic``);
+    the acronym its title gives in brackets ("RUS"), in capitals, names it like its title. Asking
+    what the plan says about it is answered.
     """
     if _ABOUT_PLAN.search(question):
         return []
@@ -201,12 +203,22 @@ def unheld_documents(question: str, cited_only: list[Source], passages: list[Pas
     if not (strong or content):
         return []
     squashed = _squashed(question)
-    q_tokens = set(tokens(question))
     out = []
     for s in cited_only:
         by_number = any(_squashed(n) in squashed for n in _DOC_NUMBER.findall(s.title))
-        title = {t for t in tokens(re.sub(r"\(.*?\)|\d", " ", s.title)) if len(t) > 2}
-        by_title = len(title) >= 3 and len(title & q_tokens) >= max(3, len(title) // 2)
-        if by_number or (by_title and (strong or (passages is not None and misses_topic(question, language, passages)))):
+        if by_number or (_named(s, question) and (strong or (passages is not None and misses_topic(
+                question, language, [p for p in passages if _named(s, p.text, passage=True)])))):
             out.append(s)
     return out
+
+
+def _named(source: Source, text: str, passage: bool = False) -> bool:
+    """Does ``text`` name this document: most of its title's words (at least three), or the
+    acronym its title gives in brackets, in capitals ("RUS"; "rus" is a Swedish word)? In a
+    ``passage`` the corpus's everywhere-words do not count ("Region Örebro län" is in RUS's title
+    and in any passage about the region), and two of its other title words are enough."""
+    title = {t for t in tokens(re.sub(r"\(.*?\)|\d", " ", source.title))
+             if len(t) > 2 and not (passage and t in EVERYWHERE)}
+    least = max(2 if passage else 3, len(title) // 2)
+    return (len(title) >= least and len(title & set(tokens(text))) >= least
+            or any(re.search(rf"\b{a}\b", text) for a in _ACRONYM.findall(source.title)))

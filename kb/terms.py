@@ -108,10 +108,13 @@ def english_terms(text: str, limit: int | None = None) -> list[tuple[str, str]]:
             i += 1
             continue
         term_words, term, english = match
-        same = found.setdefault(english, [])
+        i += len(term_words)
+        if any(_inflected(tuple(_words(t)), list(term_words)) or _inflected(term_words, _words(t))
+               for same in found.values() for t in same):
+            continue  # "upphandling" and "upphandlingar": one word, glossed once
+        same = found.setdefault(_cased(english, term), [])
         if term not in same:
             same.append(term)
-        i += len(term_words)
     glosses = [(", ".join(terms), english) for english, terms in found.items()]
     if limit is not None and len(glosses) > limit:
         rarest = sorted(glosses, key=lambda g: min(_zipf(w) for w in _words(g[0])))[:limit]
@@ -178,9 +181,12 @@ _SMALL = frozenset({"of", "and", "for", "the", "on", "in", "to", "a"})
 
 def _cased(english: str, swedish: str) -> str:
     """The glossary's lower-case English cased like the Swedish it stands for: "EES" → "EEA",
-    "EU-kommissionen" → "European Commission" (a capital starts a name or a sentence)."""
+    "EU-kommissionen" → "European Commission" (a capital starts a name or a sentence), "EU-rättsliga"
+    → "EU Law" (an acronym stays one)."""
     if swedish.isupper() and len(swedish) > 1:
         return english.upper()
+    words = english.split(" ")
     if swedish[:1].isupper():
-        return " ".join(w if w in _SMALL and k else w[:1].upper() + w[1:] for k, w in enumerate(english.split(" ")))
-    return english
+        words = [w if w in _SMALL and k else w[:1].upper() + w[1:] for k, w in enumerate(words)]
+    acronyms = {a.casefold() for a in re.findall(r"\b[A-ZÅÄÖ]{2,}\b", swedish)}
+    return " ".join(w.upper() if w.casefold() in acronyms else w for w in words)

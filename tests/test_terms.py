@@ -161,3 +161,9 @@ def test_an_english_llm_answer_reaches_the_user_english_first(small_index) -> No
     swedish = with_llm(Assistant(small_index), ScriptedLLM(
         "Social ekonomi är organiserade verksamheter som är organisatoriskt fristående från den offentliga sektorn [1]."))
     assert "public sector" not in swedish.ask("Hur definieras social ekonomi i planen?").answer
+
+
+def test_one_word_in_two_forms_is_glossed_once_and_names_keep_their_capitals() -> None:
+    found = dict(english_terms("Upphandlingar och upphandling enligt EU-rättsliga regler hos Kulturdepartementet."))
+    assert "upphandlingar" in found and "upphandling" not in found
+    assert found["Kulturdepartementet"] == "Ministry of Culture" and found["EU-rättsliga"].startswith("EU ")
