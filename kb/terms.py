@@ -37,7 +37,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from kb.retrieval import EVERYWHERE, glossary, tokens
-from kb.text import fold, quoted
+from kb.text import EN_WORDS, SV_WORDS, fold, quoted
 from kb.wordlist import swedish_frequencies
 
 COMMON_ZIPF = 4.5  # Swedish words at least this common need no gloss (Zipf: log10 per billion words)
@@ -154,6 +154,9 @@ def english_first(answer: str) -> str:
             i += 1
             continue
         first, last = words[i], words[i + len(match[0]) - 1]
+        if _in_swedish_phrase(answer, words, i, i + len(match[0]) - 1):
+            i += len(match[0])
+            continue
         end = last.end()
         gloss = _AFTER.match(answer, end)
         if gloss and _agrees(gloss.group(), match[2]):  # "demokratiskola (democracy school)": translated
@@ -190,3 +193,18 @@ def _cased(english: str, swedish: str) -> str:
         words = [w if w in _SMALL and k else w[:1].upper() + w[1:] for k, w in enumerate(words)]
     acronyms = {a.casefold() for a in re.findall(r"\b[A-ZÅÄÖ]{2,}\b", swedish)}
     return " ".join(w.upper() if w.casefold() in acronyms else w for w in words)
+
+
+_SWEDISH_ONLY = SV_WORDS - EN_WORDS
+
+
+def _in_swedish_phrase(answer: str, words: list[re.Match], first: int, last: int) -> bool:
+    """Is the term part of a Swedish phrase the model kept ("motvikt eller ett alternativ till
+    offentliga eller vinstdrivande aktörer och sammanhang"): a Swedish function word right beside
+    it, with nothing but a space between? Half-translating such a phrase reads worse than leaving it."""
+    before = words[first - 1] if first > 0 else None
+    after = words[last + 1] if last + 1 < len(words) else None
+    return ((before is not None and answer[before.end():words[first].start()] == " "
+             and before.group().casefold() in _SWEDISH_ONLY)
+            or (after is not None and answer[words[last].end():after.start()] == " "
+                and after.group().casefold() in _SWEDISH_ONLY))
