@@ -130,8 +130,11 @@ def gloss_line(terms: list[tuple[str, str]]) -> str:
 
 _TEXT_WORD = re.compile(r"[a-zåäöéü0-9]+(?:[-:][a-zåäöéü0-9]+)*", re.IGNORECASE)
 _KEPT = re.compile(r"”[^”]*”|\([^()]*\)|\[\d+\]")  # quotes, the glosses the prompt asks for, citation marks
+# the first bracket after a term in its clause: the model may have glossed a whole phrase there
+_LATER_GLOSS = re.compile(r"[^.;:()\[\]]*\(([^()]*)\)")
 # the model's own gloss right after a term ("röstbärare (rallye)"): a few words, no numbers
 _AFTER = re.compile(r"\s*\((?:[^()\d\s]+\s?){1,5}\)")
+_NOT_GLOSS = re.compile(r"\((?:see|cf|e\.g|i\.e|jfr|se)\b", re.IGNORECASE)  # "(see below)": a pointer, kept
 
 
 def english_first(answer: str) -> str:
@@ -159,11 +162,12 @@ def english_first(answer: str) -> str:
             continue
         end = last.end()
         gloss = _AFTER.match(answer, end)
-        if gloss and _agrees(gloss.group(), match[2]):  # "demokratiskola (democracy school)": translated
+        later = _LATER_GLOSS.match(answer, end)  # "forum, nätverk, projekt (… forums, networks, projects)"
+        if later and _agrees(later.group(1), match[2]):  # "demokratiskola (democracy school)": translated
             i += len(match[0])
             continue
-        if gloss:  # "röstbärare (rallye)": the model's gloss is wrong
-            end = gloss.end()
+        if gloss and not _NOT_GLOSS.match(gloss.group().strip()) and not english_terms(gloss.group()):
+            end = gloss.end()  # "röstbärare (rallye)": the model's gloss is wrong
         english = _cased(match[2].split(" / ")[0], answer[first.start():last.end()])
         out.append(f"{answer[pos:first.start()]}{english} ({answer[first.start():last.end()]})")
         pos = end
@@ -174,9 +178,9 @@ def english_first(answer: str) -> str:
 
 def _agrees(gloss: str, english: str) -> bool:
     """Whether the model's gloss shares a word with the glossary's English ("democracy school" and
-    "school of democracy"; "create community" and "community")."""
-    ours = {w[:5] for w in _words(english) if len(w) > 3}
-    return any(w[:5] in ours for w in _words(gloss) if len(w) > 3)
+    "school of democracy"; "create community" and "community"; "co-operation" and "cooperation")."""
+    ours = {w.replace("-", "")[:5] for w in _words(english) if len(w) > 3}
+    return any(w.replace("-", "")[:5] in ours for w in _words(gloss) if len(w) > 3)
 
 
 _SMALL = frozenset({"of", "and", "for", "the", "on", "in", "to", "a"})

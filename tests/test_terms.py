@@ -137,6 +137,11 @@ def test_a_swedish_quote_standing_in_within_an_english_answer_glosses_its_terms(
     # a capital starts a name or a sentence; an acronym stays one
     ("Finally, the EU-kommissionens plan [1]. EES rules apply [2].",
      "Finally, the European Commission (EU-kommissionens) plan [1]. EEA (EES) rules apply [2]."),
+    # a pointer or a Swedish word in brackets is no gloss of the model's: kept
+    ("It acts as röstbärare (see below) [1].", "It acts as voice (röstbärare) (see below) [1]."),
+    # a phrase glossed as a whole after the term: already translated
+    ("Examples: internationella forum, nätverk, projekt (forums, networks, projects) [1].",
+     "Examples: internationella forum, nätverk, projekt (forums, networks, projects) [1]."),
     # a Swedish phrase the model kept (a Swedish function word beside the term): not half-translated
     ("The fifth role is motvikt till offentliga eller vinstdrivande aktörer och sammanhang [1].",
      "The fifth role is motvikt till offentliga eller vinstdrivande aktörer och sammanhang [1]."),
