@@ -30,7 +30,7 @@ from kb.context import Neighbour, Ref, Scored, about_anothers, build_context, li
 from kb.numbers import count_word
 from kb.refusal import confident, lacks_asked_number, refusal_text, unheld_documents
 from kb.retrieval import Passage
-from kb.terms import TERMS_PER_QUOTE, english_terms, gloss_line
+from kb.terms import quote_glosses
 from kb.text import quoted, split_sentences
 from kb.verify import (
     Citation,
@@ -180,7 +180,7 @@ def extractive_answer(question: str, language: str, passages: list[Passage], ref
         where = p.location()
         lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(r.sentence)} [{numbers[r.passage]}]")
         if language == "en" and p.language != "en":
-            terms = gloss_line(english_terms(r.sentence, TERMS_PER_QUOTE))
+            terms = quote_glosses(r.sentence)
             if terms:
                 lines.append(f"  {text_for(language, 'terms')} {terms}")
     return text_for(language, "extractive_intro") + "\n" + "\n".join(lines), citations

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -63,14 +64,17 @@ def _variant_key(english: str) -> str:
     return "".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in key.split())  # "non-profit" = "nonprofit"
 
 
+Entry = tuple[tuple[str, ...], str, str]  # a term's words, the term as the glossary writes it, its English
+
+
 @lru_cache(maxsize=1)
-def _index() -> dict[str, list[tuple[tuple[str, ...], str, str]]]:
+def _index() -> dict[str, list[Entry]]:
     """First word of a Swedish term → (its words, the term, its English), longest terms first."""
     renderings: dict[str, list[tuple[int, int, str]]] = {}
     for order, (english, swedish) in enumerate(glossary().items()):
         for position, term in enumerate(swedish):
             renderings.setdefault(term, []).append((position, order, english))
-    index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+    index: dict[str, list[Entry]] = {}
     for term, found in renderings.items():
         best = min(position for position, _, _ in found)  # keys that give it as their best equivalent
         tied = [key for position, _, key in sorted(found) if position == best]
@@ -92,18 +96,23 @@ def _inflected(term: tuple[str, ...], words: list[str]) -> bool:
         w.startswith(t) and w[len(t):] in _ENDINGS for t, w in zip(term, words, strict=False))
 
 
+def _term_at(words: list[str], i: int, joined: Callable[[int], bool] = lambda n: True) -> Entry | None:
+    """The longest glossary term starting at ``words[i]`` (its words in any inflection), or None.
+    ``joined(n)``: whether the n words it would span stand together in the text."""
+    word = words[i]
+    return next((e for k in range(len(word), 2, -1) for e in _index().get(word[:k], ())
+                 if _inflected(e[0], words[i:i + len(e[0])]) and joined(len(e[0]))), None)
+
+
 def english_terms(text: str, limit: int | None = None) -> list[tuple[str, str]]:
     """(Swedish terms as the glossary writes them, their English) for the domain terms in ``text``
     that need a gloss, in the order they occur; terms with one English go together ("öppenhet,
     insyn"). With ``limit``, only that many glosses: those with the rarest terms."""
-    index = _index()
     words = _words(text)
     found: dict[str, list[str]] = {}  # English → its Swedish terms, in the text's order
     i = 0
     while i < len(words):
-        word = words[i]
-        match = next((e for k in range(len(word), 2, -1) for e in index.get(word[:k], ())
-                      if _inflected(e[0], words[i:i + len(e[0])])), None)
+        match = _term_at(words, i)
         if match is None:
             i += 1
             continue
@@ -120,6 +129,11 @@ def english_terms(text: str, limit: int | None = None) -> list[tuple[str, str]]:
         rarest = sorted(glosses, key=lambda g: min(_zipf(w) for w in _words(g[0])))[:limit]
         glosses = [g for g in glosses if g in rarest]
     return glosses
+
+
+def quote_glosses(sentence: str) -> str:
+    """The gloss line for one quoted Swedish sentence (``TERMS_PER_QUOTE`` at most; "" for none)."""
+    return gloss_line(english_terms(sentence, TERMS_PER_QUOTE))
 
 
 def gloss_line(terms: list[tuple[str, str]]) -> str:
@@ -145,14 +159,11 @@ def english_first(answer: str) -> str:
     kept = [m.span() for m in _KEPT.finditer(answer)]
     words = [m for m in _TEXT_WORD.finditer(answer) if not any(a <= m.start() < b for a, b in kept)]
     folded = [m.group().casefold() for m in words]
-    index = _index()
     out: list[str] = []
     pos = i = 0
     while i < len(words):
-        word = folded[i]
-        match = next((e for k in range(len(word), 2, -1) for e in index.get(word[:k], ())
-                      if _inflected(e[0], folded[i:i + len(e[0])])
-                      and all(words[j + 1].start() - words[j].end() <= 1 for j in range(i, i + len(e[0]) - 1))), None)
+        match = _term_at(folded, i, lambda n, i=i: all(words[j + 1].start() - words[j].end() <= 1
+                                                        for j in range(i, i + n - 1)))
         if match is None:
             i += 1
             continue

@@ -51,7 +51,7 @@ from kb.answer_texts import text_for
 from kb.context import _ITEM, Ref, _near_duplicate, ref_text
 from kb.embeddings import Embedder, embed_sentences
 from kb.retrieval import EVERYWHERE, Passage, expand_english, same_word, tokens
-from kb.terms import TERMS_PER_QUOTE, english_terms, gloss_line
+from kb.terms import quote_glosses
 from kb.text import EN_WORDS, SV_WORDS, fold, guess_language, quoted, split_sentences
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -597,7 +597,7 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             ref = refs[n - 1]
             translated = passages[ref.passage].language != language
             intro = text_for(language or "sv", "quote_translated" if translated else "quote")
-            terms = gloss_line(english_terms(ref.sentence, TERMS_PER_QUOTE)) if translated and language == "en" else ""
+            terms = quote_glosses(ref.sentence) if translated and language == "en" else ""
             gloss = f" ({text_for(language, 'terms')} {terms})" if terms else ""
             kept[at] = f"{intro} {quoted(ref.sentence)}{gloss} {marks_for([n])}"
     kept = [k for k in kept if k]

@@ -23,7 +23,7 @@ from kb import verify as V
 from kb.assistant import Assistant
 from kb.embeddings import load_embedder
 from kb.retrieval import GLOSSARY_FILE, Passage
-from kb.terms import TERMS_PER_QUOTE, english_first, english_terms, gloss_line
+from kb.terms import TERMS_PER_QUOTE, english_first, english_terms, gloss_line, quote_glosses
 from kb.text import fold, guess_language
 
 PRINCIPLES = ("• Principen om öppenhet och insyn betyder att förtroende mellan offentliga aktörer och det civila … "
@@ -122,8 +122,8 @@ def test_a_swedish_quote_standing_in_within_an_english_answer_glosses_its_terms(
     text, _, removed = A.verify_answer(f"The region gives 2 million kronor to each association [2]. {english}", refs,
                                        passages, load_embedder(small_index), "en")
     assert removed == ["The region gives 2 million kronor to each association."]
-    gloss = gloss_line(english_terms(other, TERMS_PER_QUOTE))
-    assert text.startswith(f"The source says (in Swedish): ”{other}” (Swedish terms: {gloss}) [1] ")
+    assert text.startswith(f"The source says (in Swedish): ”{other}” (Swedish terms: {quote_glosses(other)}) [1] ")
+    assert quote_glosses(other) == gloss_line(english_terms(other, TERMS_PER_QUOTE))
 
 
 @pytest.mark.parametrize(("answer", "expected"), [
