@@ -179,8 +179,7 @@ def extractive_answer(question: str, language: str, passages: list[Passage], ref
                                       ref_text(r, passages), p.url))
         where = p.location()
         lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(r.sentence)} [{numbers[r.passage]}]")
-        if language == "en" and p.language != "en":
-            terms = quote_glosses(r.sentence)
-            if terms:
-                lines.append(f"  {text_for(language, 'terms')} {terms}")
+        terms = quote_glosses(r.sentence, language, p.language)
+        if terms:
+            lines.append(f"  {text_for(language, 'terms')} {terms}")
     return text_for(language, "extractive_intro") + "\n" + "\n".join(lines), citations

@@ -19,6 +19,7 @@ Design choices:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from os.path import commonprefix
 
 from kb.answer_texts import text_for
@@ -203,22 +204,30 @@ def unheld_documents(question: str, cited_only: list[Source], passages: list[Pas
     if not (strong or content):
         return []
     squashed = _squashed(question)
+    asked = set(tokens(question))
     out = []
     for s in cited_only:
         by_number = any(_squashed(n) in squashed for n in _DOC_NUMBER.findall(s.title))
-        if by_number or (_named(s, question) and (strong or (passages is not None and misses_topic(
-                question, language, [p for p in passages if _named(s, p.text, passage=True)])))):
+        if by_number or (_named(s.title, question, asked) and (strong or (passages is not None and misses_topic(
+                question, language,
+                [p for p in passages if _named(s.title, p.text, set(tokens(p.text)), passage=True)])))):
             out.append(s)
     return out
 
 
-def _named(source: Source, text: str, passage: bool = False) -> bool:
-    """Does ``text`` name this document: most of its title's words (at least three), or the
-    acronym its title gives in brackets, in capitals ("RUS"; "rus" is a Swedish word)? In a
-    ``passage`` the corpus's everywhere-words do not count ("Region Örebro län" is in RUS's title
-    and in any passage about the region), and two of its other title words are enough."""
-    title = {t for t in tokens(re.sub(r"\(.*?\)|\d", " ", source.title))
-             if len(t) > 2 and not (passage and t in EVERYWHERE)}
-    least = max(2 if passage else 3, len(title) // 2)
-    return (len(title) >= least and len(title & set(tokens(text))) >= least
-            or any(re.search(rf"\b{a}\b", text) for a in _ACRONYM.findall(source.title)))
+@lru_cache(maxsize=64)
+def _title_words(title: str, passage: bool) -> frozenset[str]:
+    return frozenset(t for t in tokens(re.sub(r"\(.*?\)|\d", " ", title))
+                     if len(t) > 2 and not (passage and t in EVERYWHERE))
+
+
+def _named(title: str, text: str, words: set[str], passage: bool = False) -> bool:
+    """Does ``text`` (its ``tokens``: ``words``) name the document with this title: most of the
+    title's words (at least three), or the acronym it gives in brackets, in capitals ("RUS"; "rus"
+    is a Swedish word)? In a ``passage`` the corpus's everywhere-words do not count ("Region
+    Örebro län" is in RUS's title and in any passage about the region), and two of its other title
+    words are enough."""
+    named = _title_words(title, passage)
+    least = max(2 if passage else 3, len(named) // 2)
+    return (len(named) >= least and len(named & words) >= least
+            or any(re.search(rf"\b{a}\b", text) for a in _ACRONYM.findall(title)))

@@ -17,8 +17,8 @@ Design choices:
   any change of prompt, so neither is a gain one can count on.
 - Only terms a reader may not know: one spelled like its English ("dialog", "kvalitet" vs
   "quality" is kept) or common in Swedish (Zipf ≥ ``COMMON_ZIPF``, "forskning") is left out, and
-  so are the corpus's everywhere-words ("civilsamhälle", "handlingsplan"). The rarest come first:
-  every term in a prompt costs prefill.
+  so are the corpus's everywhere-words ("civilsamhälle", "handlingsplan"). Under a long quote
+  the rarest come first, so a list's line of glosses stays readable.
 - Matching is by whole words with Swedish inflection endings, not by stems: the stemmer joins
   "brukar" (usually) and "brukare" (users). A longer term wins over the terms inside it
   ("ideella föreningar" over "föreningar").
@@ -46,7 +46,7 @@ COGNATE_RATIO = 0.7  # a Swedish term spelled this much like its English needs n
 TERMS_PER_QUOTE = 10  # glosses under one quoted sentence: the rarest, so a long list stays readable
 _ENDINGS = frozenset({"", "a", "e", "n", "s", "t", "en", "et", "na", "ne", "ns", "ar", "er", "or", "ens", "ets",
                       "nas", "arna", "erna", "orna", "arnas", "ernas", "ornas"})
-_WORD = re.compile(r"[a-zåäöéü0-9]+(?:[-:][a-zåäöéü0-9]+)*")
+_WORD = re.compile(r"[a-zåäöéü0-9]+(?:[-:][a-zåäöéü0-9]+)*", re.IGNORECASE)
 
 
 def _words(text: str) -> list[str]:
@@ -131,8 +131,12 @@ def english_terms(text: str, limit: int | None = None) -> list[tuple[str, str]]:
     return glosses
 
 
-def quote_glosses(sentence: str) -> str:
-    """The gloss line for one quoted Swedish sentence (``TERMS_PER_QUOTE`` at most; "" for none)."""
+def quote_glosses(sentence: str, language: str, source_language: str) -> str:
+    """The gloss line for a sentence quoted from a ``source_language`` source in an answer in
+    ``language``: only an English reader of a non-English source gets one (``TERMS_PER_QUOTE``
+    glosses at most; "" for none)."""
+    if language != "en" or source_language == "en":
+        return ""
     return gloss_line(english_terms(sentence, TERMS_PER_QUOTE))
 
 
@@ -142,7 +146,6 @@ def gloss_line(terms: list[tuple[str, str]]) -> str:
     return "; ".join(f"{quoted(sv)} = {en}" for sv, en in terms)
 
 
-_TEXT_WORD = re.compile(r"[a-zåäöéü0-9]+(?:[-:][a-zåäöéü0-9]+)*", re.IGNORECASE)
 _KEPT = re.compile(r"”[^”]*”|\([^()]*\)|\[\d+\]")  # quotes, the glosses the prompt asks for, citation marks
 # the first bracket after a term in its clause: the model may have glossed a whole phrase there
 _LATER_GLOSS = re.compile(r"[^.;:()\[\]]*\(([^()]*)\)")
@@ -157,7 +160,7 @@ def english_first(answer: str) -> str:
     (röstbärare), school of democracy (demokratiskola)". The model's own gloss after such a term
     gives way to the glossary's; quotes and terms already in brackets stay as they are."""
     kept = [m.span() for m in _KEPT.finditer(answer)]
-    words = [m for m in _TEXT_WORD.finditer(answer) if not any(a <= m.start() < b for a, b in kept)]
+    words = [m for m in _WORD.finditer(answer) if not any(a <= m.start() < b for a, b in kept)]
     folded = [m.group().casefold() for m in words]
     out: list[str] = []
     pos = i = 0

@@ -597,7 +597,7 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             ref = refs[n - 1]
             translated = passages[ref.passage].language != language
             intro = text_for(language or "sv", "quote_translated" if translated else "quote")
-            terms = quote_glosses(ref.sentence) if translated and language == "en" else ""
+            terms = quote_glosses(ref.sentence, language, passages[ref.passage].language)
             gloss = f" ({text_for(language, 'terms')} {terms})" if terms else ""
             kept[at] = f"{intro} {quoted(ref.sentence)}{gloss} {marks_for([n])}"
     kept = [k for k in kept if k]

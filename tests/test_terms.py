@@ -122,8 +122,9 @@ def test_a_swedish_quote_standing_in_within_an_english_answer_glosses_its_terms(
     text, _, removed = A.verify_answer(f"The region gives 2 million kronor to each association [2]. {english}", refs,
                                        passages, load_embedder(small_index), "en")
     assert removed == ["The region gives 2 million kronor to each association."]
-    assert text.startswith(f"The source says (in Swedish): ”{other}” (Swedish terms: {quote_glosses(other)}) [1] ")
-    assert quote_glosses(other) == gloss_line(english_terms(other, TERMS_PER_QUOTE))
+    glosses = quote_glosses(other, "en", "sv")
+    assert text.startswith(f"The source says (in Swedish): ”{other}” (Swedish terms: {glosses}) [1] ")
+    assert glosses == gloss_line(english_terms(other, TERMS_PER_QUOTE))
 
 
 @pytest.mark.parametrize(("answer", "expected"), [
