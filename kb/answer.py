@@ -23,6 +23,7 @@ Design choices:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kb.answer_texts import TEXTS, text_for
@@ -46,7 +47,8 @@ from kb.verify import (
 
 __all__ = [
     # defined here
-    "EXAMPLES", "REFUSAL_MARKER", "SYSTEM_PROMPT", "Answer", "extractive_answer", "prompt_messages", "user_message",
+    "EXAMPLES", "REFUSAL_MARKER", "SYSTEM_PROMPT", "Answer", "extractive_answer", "prompt_messages", "quoted_refs",
+    "user_message",
     # re-exported: the wording (kb.answer_texts)
     "TEXTS", "text_for",
     # re-exported: choosing the context (kb.context)
@@ -157,8 +159,13 @@ def user_message(question: str, language: str, context: str, list_items: int = 0
             f"{hint}{text_for(language, 'answer_in')}")
 
 
+def quoted_refs(passages: list[Passage], refs: list[Ref], max_sentences: int = 3) -> list[Ref]:
+    """The sentences an extractive answer quotes, in order (see ``extractive_answer``)."""
+    return [r for r in refs if not about_anothers(r.sentence, ref_text(r, passages))][:max_sentences] or refs[:1]
+
+
 def extractive_answer(question: str, language: str, passages: list[Passage], refs: list[Ref],
-                      max_sentences: int = 3) -> tuple[str, list[Citation]]:
+                      max_sentences: int = 3, meanings: Mapping[str, str] | None = None) -> tuple[str, list[Citation]]:
     """The first source sentences of the model's context (``build_context``), each with its
     citation; no LLM involved.
 
@@ -166,8 +173,11 @@ def extractive_answer(question: str, language: str, passages: list[Passage], ref
     first and a list the question asks for whole. Quoting the three best-scoring sentences
     instead brought fewer key facts to the 93 answerable dev questions (sv 0.52 vs 0.69, en 0.50
     vs 0.65) and cited their evidence less often (sv 0.86 vs 0.90, en 0.91 vs 0.95).
+
+    ``meanings``: a quoted sentence's translation (``kb.translate``), shown under it in place of
+    its term glosses.
     """
-    best = [r for r in refs if not about_anothers(r.sentence, ref_text(r, passages))][:max_sentences] or refs[:1]
+    best = quoted_refs(passages, refs, max_sentences)
     numbers: dict[int, int] = {}
     lines = []
     citations = []
@@ -179,7 +189,10 @@ def extractive_answer(question: str, language: str, passages: list[Passage], ref
                                       ref_text(r, passages), p.url))
         where = p.location()
         lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(r.sentence)} [{numbers[r.passage]}]")
+        meaning = (meanings or {}).get(r.sentence)
         terms = quote_glosses(r.sentence, language, p.language)
-        if terms:
+        if meaning:
+            lines.append(f"  {text_for(language, 'meaning')} {meaning}")
+        elif terms:
             lines.append(f"  {text_for(language, 'terms')} {terms}")
     return text_for(language, "extractive_intro") + "\n" + "\n".join(lines), citations

@@ -22,6 +22,8 @@ TEXTS = {
         "quote": "Källan säger:",
         "quote_translated": "Källan säger (på engelska):",
         "terms": "Termer på svenska:",
+        "meaning": "På svenska (maskinöversättning):",
+        "meaning_inline": "maskinöversättning:",
         "fallback_notice": "Språkmodellen svarade inte, så här visas de mest relevanta meningarna ur källorna i stället.",
         "removed_notice": "{n} påstående(n) togs bort eftersom källorna inte styrker dem.",
         "unverified_notice": "Språkmodellens svar kunde inte styrkas av källorna, så här visas i stället de meningar ur "
@@ -48,6 +50,8 @@ TEXTS = {
         "quote": "The source says:",
         "quote_translated": "The source says (in Swedish):",
         "terms": "Swedish terms:",
+        "meaning": "In English (machine translation):",
+        "meaning_inline": "machine translation:",
         "fallback_notice": "The language model did not respond, so the most relevant sentences from the sources are shown instead.",
         "removed_notice": "{n} statement(s) were removed because the sources do not support them.",
         "unverified_notice": "The language model's answer could not be shown as supported by the sources in your "

@@ -22,7 +22,7 @@ from kb.llm import LLMError
 from kb.queue import GenerationQueue, QueueFull, QueueTimeout
 from kb.retrieval import Passage, Retriever
 from kb.store import StoreError
-from kb.text import guess_language
+from kb.text import guess_language, quoted
 
 
 class QuestionError(ValueError):
@@ -250,6 +250,12 @@ class Assistant:
             return
         verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
                                                        self.retriever.embedder, language, question=text)
+        stand_in = A.text_for(language, "quote_translated") + " "
+        meanings = self._meanings(language, passages, [r for r in refs if stand_in + quoted(r.sentence) in verified])
+        if meanings:  # quotes standing in for removed claims, with what they say in English
+            verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
+                                                           self.retriever.embedder, language, question=text,
+                                                           meanings=meanings)
         result.removed_claims = removed
         if (not verified and removed and self._may_quote(text)
                 and not V.invents_numbers(removed, [f"{p.title}\n{p.section}\n{p.text}" for p in passages]
@@ -286,9 +292,29 @@ class Assistant:
 
         model = result.backend
         self._extract(result, question, refs)
+        meanings = self._meanings(result.language, result.passages, A.quoted_refs(result.passages, refs))
+        if meanings and not result.refused:
+            result.answer = A.extractive_answer(question, result.language, result.passages, refs, meanings=meanings)[0]
         result.backend = f"{model}+extractive"
         if not result.refused:
             result.notices.append(A.text_for(result.language, notice))
+
+    def _meanings(self, language: str, passages: list, refs: list) -> dict[str, str]:
+        """For an English reader: the model's checked English of the quoted Swedish sentences
+        (``kb.translate``), within the configured number and time; {} for anyone else."""
+        from kb import translate
+
+        sentences = [r.sentence for r in refs if passages[r.passage].language != "en"]
+        if language != "en" or not sentences or self.settings.quote_translations <= 0:
+            return {}
+        try:
+            with self.queue.slot() as positions:  # the model is shared: wait for a turn like an answer
+                for _ in positions:
+                    pass
+                return translate.translations(self._llm(), sentences, self.settings.quote_translations,
+                                              self.settings.quote_translation_s)
+        except (QueueFull, QueueTimeout):  # busy: the quotes keep their term glosses
+            return {}
 
     def _extract(self, result, question: str, refs: list) -> None:  # noqa: ANN001
         """The context's first source sentences (``kb.context.Ref``s) instead of the model's words;

@@ -67,9 +67,11 @@ def _variant_key(english: str) -> str:
 Entry = tuple[tuple[str, ...], str, str]  # a term's words, the term as the glossary writes it, its English
 
 
-@lru_cache(maxsize=1)
-def _index() -> dict[str, list[Entry]]:
-    """First word of a Swedish term → (its words, the term, its English), longest terms first."""
+@lru_cache(maxsize=2)
+def _index(every: bool = False) -> dict[str, list[Entry]]:
+    """First word of a Swedish term → (its words, the term, its English), longest terms first.
+    Only the terms a reader needs glossed, or with ``every`` all of them (a translator's hints:
+    "handlingsplan" = "action plan" keeps a small model from writing "handling plan")."""
     renderings: dict[str, list[tuple[int, int, str]]] = {}
     for order, (english, swedish) in enumerate(glossary().items()):
         for position, term in enumerate(swedish):
@@ -81,9 +83,11 @@ def _index() -> dict[str, list[Entry]]:
         keys = list({_variant_key(k): k for k in reversed(tied)}.values())[::-1][:2]
         english = " / ".join(keys)
         words = tuple(_words(term))
-        if (not words or all(t in EVERYWHERE for t in tokens(term))
-                or SequenceMatcher(None, fold(term), fold(keys[0])).ratio() >= COGNATE_RATIO
-                or min(_zipf(w) for w in words) >= COMMON_ZIPF):
+        if not words:
+            continue
+        if not every and (all(t in EVERYWHERE for t in tokens(term))
+                          or SequenceMatcher(None, fold(term), fold(keys[0])).ratio() >= COGNATE_RATIO
+                          or min(_zipf(w) for w in words) >= COMMON_ZIPF):
             continue
         index.setdefault(words[0], []).append((words, term, english))
     for entries in index.values():
@@ -96,23 +100,25 @@ def _inflected(term: tuple[str, ...], words: list[str]) -> bool:
         w.startswith(t) and w[len(t):] in _ENDINGS for t, w in zip(term, words, strict=False))
 
 
-def _term_at(words: list[str], i: int, joined: Callable[[int], bool] = lambda n: True) -> Entry | None:
+def _term_at(words: list[str], i: int, joined: Callable[[int], bool] = lambda n: True,
+             every: bool = False) -> Entry | None:
     """The longest glossary term starting at ``words[i]`` (its words in any inflection), or None.
     ``joined(n)``: whether the n words it would span stand together in the text."""
     word = words[i]
-    return next((e for k in range(len(word), 2, -1) for e in _index().get(word[:k], ())
+    return next((e for k in range(len(word), 2, -1) for e in _index(every).get(word[:k], ())
                  if _inflected(e[0], words[i:i + len(e[0])]) and joined(len(e[0]))), None)
 
 
-def english_terms(text: str, limit: int | None = None) -> list[tuple[str, str]]:
+def english_terms(text: str, limit: int | None = None, every: bool = False) -> list[tuple[str, str]]:
     """(Swedish terms as the glossary writes them, their English) for the domain terms in ``text``
-    that need a gloss, in the order they occur; terms with one English go together ("öppenhet,
-    insyn"). With ``limit``, only that many glosses: those with the rarest terms."""
+    that need a gloss (with ``every``: all of them), in the order they occur; terms with one
+    English go together ("öppenhet, insyn"). With ``limit``, only that many glosses: those with
+    the rarest terms."""
     words = _words(text)
     found: dict[str, list[str]] = {}  # English → its Swedish terms, in the text's order
     i = 0
     while i < len(words):
-        match = _term_at(words, i)
+        match = _term_at(words, i, every=every)
         if match is None:
             i += 1
             continue

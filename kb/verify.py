@@ -41,6 +41,7 @@ Design choices:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from os.path import commonprefix
 
@@ -478,7 +479,8 @@ def without_verdict(claim: str) -> str:
 
 
 def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedder: Embedder | None,
-                  language: str | None = None, question: str = "") -> tuple[str, list[Citation], list[str]]:
+                  language: str | None = None, question: str = "",
+                  meanings: Mapping[str, str] | None = None) -> tuple[str, list[Citation], list[str]]:
     """Keep the claims their sources support; return (answer, citations in order of use, removed claims).
 
     A claim citing source numbers is checked against those sentences; a claim citing nothing
@@ -497,6 +499,8 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
     refusal), as before. With ``question``, a claim that only restates it (``echoes``) is removed,
     and the sentence it is about may stand in for it the same way: "Ja, man kan få pengar från
     Socialfonden …" becomes the source's "Socialfonden … kan delvis finansiera …", quoted.
+    ``meanings``: a quoted sentence's translation (``kb.translate``), given with it in place of
+    its term glosses.
     """
     claims = [c for c in split_claims(join_lists(trim_repetition(answer))) if _bare(c.sentence)]
     substantive = [c for c in claims if len(tokens(_bare(c.sentence))) >= MIN_CLAIM_WORDS]
@@ -597,8 +601,10 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             ref = refs[n - 1]
             translated = passages[ref.passage].language != language
             intro = text_for(language or "sv", "quote_translated" if translated else "quote")
+            meaning = (meanings or {}).get(ref.sentence)
             terms = quote_glosses(ref.sentence, language, passages[ref.passage].language)
-            gloss = f" ({text_for(language, 'terms')} {terms})" if terms else ""
+            gloss = (f" ({text_for(language, 'meaning_inline')} {meaning})" if meaning
+                     else f" ({text_for(language, 'terms')} {terms})" if terms else "")
             kept[at] = f"{intro} {quoted(ref.sentence)}{gloss} {marks_for([n])}"
     kept = [k for k in kept if k]
     if question:  # a bare "Ja." before a claim that does not speak of the question goes the same way
