@@ -291,10 +291,8 @@ class Assistant:
         from kb import answer as A
 
         model = result.backend
-        self._extract(result, question, refs)
         meanings = self._meanings(result.language, result.passages, A.quoted_refs(result.passages, refs))
-        if meanings and not result.refused:
-            result.answer = A.extractive_answer(question, result.language, result.passages, refs, meanings=meanings)[0]
+        self._extract(result, question, refs, meanings)
         result.backend = f"{model}+extractive"
         if not result.refused:
             result.notices.append(A.text_for(result.language, notice))
@@ -316,15 +314,16 @@ class Assistant:
         except (QueueFull, QueueTimeout):  # busy: the quotes keep their term glosses
             return {}
 
-    def _extract(self, result, question: str, refs: list) -> None:  # noqa: ANN001
+    def _extract(self, result, question: str, refs: list, meanings: dict[str, str] | None = None) -> None:  # noqa: ANN001
         """The context's first source sentences (``kb.context.Ref``s) instead of the model's words;
         refused, like the model's answer, when the question asks for an amount or a day and no
-        quoted sentence has one, or when there is nothing to quote (a heading alone answers nothing)."""
+        quoted sentence has one, or when there is nothing to quote (a heading alone answers nothing).
+        ``meanings``: the quotes' translations for an English reader (``_meanings``)."""
         from kb import answer as A
         from kb import refusal as R
 
         result.backend = "extractive"
-        answer, citations = A.extractive_answer(question, result.language, result.passages, refs)
+        answer, citations = A.extractive_answer(question, result.language, result.passages, refs, meanings=meanings)
         if not citations or R.lacks_asked_number(question, " ".join(c.quote for c in citations)):
             self._refuse(result)
         else:
