@@ -190,7 +190,7 @@ def extractive_answer(question: str, language: str, passages: list[Passage], ref
         where = p.location()
         lines.append(f"• {p.short_title}{' (' + where + ')' if where else ''}: {quoted(r.sentence)} [{numbers[r.passage]}]")
         meaning = (meanings or {}).get(r.sentence)
-        terms = quote_glosses(r.sentence, language, p.language)
+        terms = "" if meaning else quote_glosses(r.sentence, language, p.language)
         if meaning:
             lines.append(f"  {text_for(language, 'meaning')} {meaning}")
         elif terms:

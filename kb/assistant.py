@@ -22,7 +22,7 @@ from kb.llm import LLMError
 from kb.queue import GenerationQueue, QueueFull, QueueTimeout
 from kb.retrieval import Passage, Retriever
 from kb.store import StoreError
-from kb.text import guess_language, quoted
+from kb.text import guess_language
 
 
 class QuestionError(ValueError):
@@ -248,14 +248,9 @@ class Assistant:
                 self._refuse(result)
             yield from self._finish(result, t0, stream_text=True)
             return
-        verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
-                                                       self.retriever.embedder, language, question=text)
-        stand_in = A.text_for(language, "quote_translated") + " "
-        meanings = self._meanings(language, passages, [r for r in refs if stand_in + quoted(r.sentence) in verified])
-        if meanings:  # quotes standing in for removed claims, with what they say in English
-            verified, citations, removed = V.verify_answer(raw.replace(A.REFUSAL_MARKER, ""), refs, passages,
-                                                           self.retriever.embedder, language, question=text,
-                                                           meanings=meanings)
+        verified, citations, removed = V.verify_answer(
+            raw.replace(A.REFUSAL_MARKER, ""), refs, passages, self.retriever.embedder, language, question=text,
+            translate=lambda quoted: self._meanings(language, passages, quoted))  # quotes standing in, in English
         result.removed_claims = removed
         if (not verified and removed and self._may_quote(text)
                 and not V.invents_numbers(removed, [f"{p.title}\n{p.section}\n{p.text}" for p in passages]

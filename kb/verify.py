@@ -41,7 +41,7 @@ Design choices:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from os.path import commonprefix
 
@@ -480,7 +480,8 @@ def without_verdict(claim: str) -> str:
 
 def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedder: Embedder | None,
                   language: str | None = None, question: str = "",
-                  meanings: Mapping[str, str] | None = None) -> tuple[str, list[Citation], list[str]]:
+                  translate: Callable[[list[Ref]], Mapping[str, str]] | None = None,
+                  ) -> tuple[str, list[Citation], list[str]]:
     """Keep the claims their sources support; return (answer, citations in order of use, removed claims).
 
     A claim citing source numbers is checked against those sentences; a claim citing nothing
@@ -499,8 +500,10 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
     refusal), as before. With ``question``, a claim that only restates it (``echoes``) is removed,
     and the sentence it is about may stand in for it the same way: "Ja, man kan få pengar från
     Socialfonden …" becomes the source's "Socialfonden … kan delvis finansiera …", quoted.
-    ``meanings``: a quoted sentence's translation (``kb.translate``), given with it in place of
-    its term glosses.
+    ``translate``: called once with the sentences that stand in, when there are any and a claim
+    of the model's holds; what it returns (sentence → translation, ``kb.translate``) is given with
+    each quote in place of its term glosses. Asked here, the check runs once and only the quotes
+    shown are translated.
     """
     claims = [c for c in split_claims(join_lists(trim_repetition(answer))) if _bare(c.sentence)]
     substantive = [c for c in claims if len(tokens(_bare(c.sentence))) >= MIN_CLAIM_WORDS]
@@ -594,18 +597,20 @@ def verify_answer(answer: str, refs: list[Ref], passages: list[Passage], embedde
             kept.append(f"{bare[:-1]} {marks}{bare[-1]}")
         else:
             kept.append(f"{bare} {marks}")
-    quoted_refs: set[int] = set()
+    quoted_refs: dict[int, int] = {}  # position in ``kept`` → the source sentence quoted there
     for at, n in stand_ins.items():  # quotes of sentences no kept claim cites (or denials), once each
-        if n not in quoted_refs and (n not in citations or at in denials):
-            quoted_refs.add(n)
-            ref = refs[n - 1]
-            translated = passages[ref.passage].language != language
-            intro = text_for(language or "sv", "quote_translated" if translated else "quote")
-            meaning = (meanings or {}).get(ref.sentence)
-            terms = quote_glosses(ref.sentence, language, passages[ref.passage].language)
-            gloss = (f" ({text_for(language, 'meaning_inline')} {meaning})" if meaning
-                     else f" ({text_for(language, 'terms')} {terms})" if terms else "")
-            kept[at] = f"{intro} {quoted(ref.sentence)}{gloss} {marks_for([n])}"
+        if n not in quoted_refs.values() and (n not in citations or at in denials):
+            quoted_refs[at] = n
+    meanings = translate([refs[n - 1] for n in quoted_refs.values()]) if translate and quoted_refs and said else {}
+    for at, n in quoted_refs.items():
+        ref = refs[n - 1]
+        translated = passages[ref.passage].language != language
+        intro = text_for(language or "sv", "quote_translated" if translated else "quote")
+        meaning = meanings.get(ref.sentence)
+        terms = "" if meaning else quote_glosses(ref.sentence, language, passages[ref.passage].language)
+        gloss = (f" ({text_for(language, 'meaning_inline')} {meaning})" if meaning
+                 else f" ({text_for(language, 'terms')} {terms})" if terms else "")
+        kept[at] = f"{intro} {quoted(ref.sentence)}{gloss} {marks_for([n])}"
     kept = [k for k in kept if k]
     if question:  # a bare "Ja." before a claim that does not speak of the question goes the same way
         kept = [k for i, k in enumerate(kept) if not (_BARE_VERDICT.match(k) and (

@@ -143,7 +143,8 @@ def test_a_quote_standing_in_for_a_removed_claim_carries_its_translation(small_i
                "based on democratic values and are organisationally independent of the public sector [1].")
     meaning = _stand_in_english(other)
     text, _, removed = A.verify_answer(f"The region gives 2 million kronor to each association [2]. {english}", refs,
-                                       passages, load_embedder(small_index), "en", meanings={other: meaning})
+                                       passages, load_embedder(small_index), "en",
+                                       translate=lambda quoted: {r.sentence: meaning for r in quoted})
     assert removed == ["The region gives 2 million kronor to each association."]
     assert text.startswith(f"The source says (in Swedish): ”{other}” (machine translation: {meaning}) [1] ")
 
