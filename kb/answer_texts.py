@@ -18,6 +18,8 @@ TEXTS = {
         "unheld": "{names} finns inte som text i kunskapsbasen, så jag kan inte återge vad det står där. "
                   "Läs dokumentet här: {links}. Handlingsplanen hänvisar till det – fråga gärna vad planen själv "
                   "säger om det.",
+        "other_region": "Kunskapsbasen har bara Region Örebro läns handlingsplan, inte {name}s, så jag kan inte svara "
+                        "på vad den säger eller jämföra dem.",
         "extractive_intro": "Det här säger källorna:",
         "quote": "Källan säger:",
         "quote_translated": "Källan säger (på engelska):",
@@ -28,9 +30,9 @@ TEXTS = {
         "removed_notice": "{n} påstående(n) togs bort eftersom källorna inte styrker dem.",
         "unverified_notice": "Språkmodellens svar kunde inte styrkas av källorna, så här visas i stället de meningar ur "
                              "källorna som bäst motsvarar frågan.",
-        "declined_notice": "Språkmodellen fann inget svar i meningarna den fick, men frågan gäller ett avsnitt i "
-                           "källorna, så här visas de meningar ur källorna som bäst motsvarar frågan. Kontrollera att "
-                           "de svarar på det du frågade.",
+        "declined_notice": "Språkmodellen fann inget svar i meningarna den fick, men de ligger nära frågan, så här "
+                           "visas de meningar ur källorna som bäst motsvarar den. Kontrollera att de svarar på det "
+                           "du frågade.",
         "busy_notice": "Många frågar just nu, så här visas de mest relevanta meningarna ur källorna direkt. "
                        "Försök igen om en stund för ett formulerat svar.",
         "answer_in": "Svara på svenska.",
@@ -46,6 +48,8 @@ TEXTS = {
         "unheld": "The knowledge base does not hold the text of {names}, so I cannot tell you what it says. "
                   "You can read it here: {links}. The action plan refers to it – you can ask what the plan itself "
                   "says about it.",
+        "other_region": "The knowledge base holds only Region Örebro län's plan, not {name}'s, so I cannot say what "
+                        "that one says or compare the two.",
         "extractive_intro": "What the sources say (quoted in their original language):",
         "quote": "The source says:",
         "quote_translated": "The source says (in Swedish):",
@@ -57,9 +61,9 @@ TEXTS = {
         "unverified_notice": "The language model's answer could not be shown as supported by the sources in your "
                              "language, so the source "
                              "sentences that best match the question are shown instead.",
-        "declined_notice": "The language model found no answer in the sentences it was given, but the question is "
-                           "about a section of the sources, so the source sentences that best match the question "
-                           "are shown. Check that they answer what you asked.",
+        "declined_notice": "The language model found no answer in the sentences it was given, but they are close "
+                           "to the question, so the source sentences that best match it are shown. Check that they "
+                           "answer what you asked.",
         "busy_notice": "Many people are asking right now, so the most relevant sentences from the sources are "
                        "shown at once. Please try again in a moment for a written answer.",
         "answer_in": "Answer in English.",

@@ -148,12 +148,12 @@ class Assistant:
 
     def _scored(self, turn: Turn) -> list:
         """The passages' best sentences, or none when the question is to be refused without the LLM:
-        off-topic, orders to the assistant, or the wording of a document we only link to (or what it
-        says about something no passage found names)."""
+        off-topic, orders to the assistant, the wording of a document we only link to (or what it
+        says about something no passage found names), or another region's own plan."""
         from kb import context as C
         from kb import refusal as R
 
-        if (not R.confident(turn.passages) or instruction_like(turn.text)
+        if (not R.confident(turn.passages) or instruction_like(turn.text) or R.other_region(turn.text)
                 or R.unheld_documents(turn.text, self.cited_only, turn.passages, turn.language)):
             return []
         return C.score_sentences(turn.query, turn.language, turn.passages, self.retriever.embedder)
@@ -240,9 +240,11 @@ class Assistant:
             return
         raw = "".join(pieces).strip()
         if A.REFUSAL_MARKER in raw and len(raw.replace(A.REFUSAL_MARKER, "").strip()) < 20:
-            if self._may_quote(text) and C.names_section(text, language, passages[0].section):
-                # the question names the section retrieval ranked first, yet the small model found
-                # no answer in it (it says NO_ANSWER to "own budget?" as if an amount were asked)
+            if self._may_quote(text) and (C.names_section(text, language, passages[0].section)
+                                          or passages[0].best_dense >= R.DECLINED_QUOTE_SIMILARITY):
+                # the question names the section retrieval ranked first, or a passage is this close,
+                # yet the small model found no answer (it says NO_ANSWER to "own budget?" as if an
+                # amount were asked, and to "Did SOU 2016:13 recommend a law …?" with the answer in [1])
                 self._quote(result, text, refs, "declined_notice")
             else:
                 self._refuse(result)

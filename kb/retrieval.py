@@ -5,7 +5,7 @@ Design choices:
   almost perfectly for Swedish questions (and for questions typed without å/ä/ö), but knows
   no English; the multilingual dense model bridges languages but is outranked by the SOUs'
   volume. English questions are expanded into Swedish domain terms from a glossary
-  (``glossary.toml``, ~750 entries built from the corpus vocabulary) for BM25, and embedded a
+  (``glossary.toml``, ~830 entries built from the corpus vocabulary) for BM25, and embedded a
   second time as a half-Swedish gloss. LLM query translation was measured and rejected: the
   1.5B model wrote garbled Swedish ("civilsatsen" for civil society) in 1–5 s.
 - Swedish compounds are split for BM25 with a splitter learnt from the corpus (``Decompounder``)

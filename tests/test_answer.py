@@ -215,6 +215,45 @@ def test_off_topic_question_is_refused_without_calling_the_llm(assistant: Assist
         assert not result.citations
 
 
+@pytest.mark.parametrize(("question", "region"), [
+    ("Hur ser Region Västmanlands handlingsplan för civilsamhälle ut, och skiljer den sig från Örebro läns?",
+     "Region Västmanland"),  # the fresh-set question the model answered with Örebro's plan
+    ("Uppsala läns handlingsplan för civilsamhället, vad tar den upp?", "Uppsala län"),
+    ("Vad står i Umeå kommuns plan om föreningsbidrag?", "Umeå kommun"),
+    ("Vad säger Västra Götalandsregionens handlingsplan om IOP?", "Region Västra Götaland"),
+    ("Finns det en handlingsplan för Region Halland?", "Region Halland"),
+    ("What does Region Skåne's action plan say about NGOs?", "Region Skåne"),
+    ("What does the Stockholm County strategy say about volunteering?", "Stockholm County"),
+    ("What is in the action plan of Region Gävleborg?", "Region Gävleborg"),
+    # Örebro's own plan, a place named without a plan, the EU's plan: no other region's plan
+    ("Vad säger Region Örebro läns handlingsplan om bidrag?", None),
+    ("Hur ser handlingsplanen i Region Örebro län ut?", None),
+    ("What does Region Örebro County's plan say about grants?", None),
+    ("Var fanns idéburna offentliga partnerskap enligt Forums sammanställning, t.ex. i Region Skåne?", None),
+    ("Vad säger handlingsplanen om Örebro kommuns föreningsbidrag?", None),
+    ("What is the European Commission's action plan for the social economy?", None),
+    ("Vad säger Region Örebro län om regionens handlingsplan?", None),
+])
+def test_another_regions_own_plan_is_recognised(question: str, region: str | None) -> None:
+    assert R.other_region(question) == region
+
+
+def test_a_question_about_another_regions_plan_is_refused_without_the_llm(assistant: Assistant) -> None:
+    """The corpus holds Region Örebro län's plan only: asked about Västmanland's, the model answered
+    with Örebro's as Västmanland's, under a real citation. Refused before the model, saying so."""
+    spy = ScriptedLLM("Region Västmanlands handlingsplan tar upp föreningsbidrag [1].")
+    for question, language, says in [
+            ("Hur ser Region Västmanlands handlingsplan för civilsamhälle ut?", "sv",
+             "inte Region Västmanlands"),
+            ("What does Region Skåne's action plan say about civil society?", "en", "not Region Skåne's")]:
+        result = with_llm(assistant, spy).ask(question)
+        assert result.refused and not spy.calls and not result.citations and result.backend == "none"
+        assert result.language == language and says in result.answer
+        assert "SOU 2016:13" in result.answer  # and what the knowledge base does hold
+    with_llm(assistant, spy).ask("Vad säger Region Örebro läns handlingsplan om föreningsbidrag?")
+    assert spy.calls  # the plan we hold is answered
+
+
 @pytest.mark.parametrize(("question", "missing"), [
     ("Vad står det i handlingsplanen om kollektivtrafiken i länet?", True),
     ("What does the action plan say about taxation?", True),
@@ -284,6 +323,35 @@ def test_no_answer_to_a_question_naming_the_top_section_shows_that_sections_sent
                          retriever=assistant.retriever)
     refusing._backend = ScriptedLLM("NO_ANSWER")
     assert refusing.ask(question).refused  # the setting that turns quoting off turns this off too
+
+
+@pytest.mark.parametrize(("question", "language", "answer"), [
+    ("Could a municipality restrict a welfare tender so that only non-profit providers may bid, according to "
+     "SOU 2019:56?", "en", "reservera rätten att delta"),
+])
+def test_no_answer_with_a_close_passage_shows_the_sentences(assistant: Assistant, question: str, language: str,
+                                                            answer: str) -> None:
+    """The 1.5B model said NO_ANSWER to yes/no questions whose answer was its source [1] (four of the
+    fresh set's eight English SOU questions): with a passage this close (``DECLINED_QUOTE_SIMILARITY``)
+    and no amount, day or person asked, the context's sentences are shown, with a notice."""
+    language_found, passages = assistant.retrieve(question)
+    assert passages[0].best_dense >= R.DECLINED_QUOTE_SIMILARITY
+    assert not C.names_section(question, language, passages[0].section)  # not the older rule
+    result = with_llm(assistant, ScriptedLLM("NO_ANSWER")).ask(question)
+    assert not result.refused and result.backend.endswith("+extractive")
+    assert any(answer in c.quote for c in result.citations)
+    assert result.notices == [A.text_for(language, "declined_notice")]
+
+
+@pytest.mark.parametrize("question", [
+    # no close passage (best similarity under the threshold): the model's NO_ANSWER stands
+    "How will the regional authority monitor progress on this action plan — are there yearly indicators?",
+    # close, but an amount asked: quotes would only seem to answer it
+    "Hur mycket pengar får en förening i föreningsbidrag per år enligt handlingsplanen?",
+])
+def test_no_answer_stands_without_a_close_passage_or_for_an_amount(assistant: Assistant, question: str) -> None:
+    result = with_llm(assistant, ScriptedLLM("NO_ANSWER")).ask(question)
+    assert result.refused and not result.citations
 
 
 def test_refusal_names_a_cited_document_we_only_link(assistant: Assistant) -> None:

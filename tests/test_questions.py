@@ -1,5 +1,7 @@
-"""Validates the question sets: the development set ``evals/questions.jsonl`` and the held-out
-set ``evals/questions_holdout.jsonl`` (ids ``ho-…``; never used for tuning).
+"""Validates the question sets: the development set ``evals/questions.jsonl``, the held-out set
+``evals/questions_holdout.jsonl`` (ids ``ho-…``; never used for tuning) and the fresh set
+``evals/questions_fresh.jsonl`` (ids ``fr-…``; written in session 15 by someone who had seen
+neither the other sets nor the glossary, measured once as unseen, a development set since).
 
 Checks the schema, the counts each set promises (languages, unanswerable questions, share of plan
 questions), that no question or id occurs twice across both sets, and that every evidence phrase
@@ -35,6 +37,7 @@ fold = importlib.import_module("kb.text").fold
 
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
 HOLDOUT = ROOT / "evals" / "questions_holdout.jsonl"
+FRESH = ROOT / "evals" / "questions_fresh.jsonl"
 
 KEYS = {
     "id",
@@ -82,7 +85,8 @@ SOU_TOPIC_DOCS = {
     "sou_2016_78": {"sou-2016-78"},
     "sou_2019_56": {"sou-2019-56", "sou-2019-56-en", "sou-2019-56-full"},
 }
-ID_RE = re.compile(r"^(?P<ho>ho-)?(?P<lang>sv|en)-(?P<topic>[a-z0-9_]+)-(\d{2})$")
+ID_RE = re.compile(r"^(?P<set>ho-|fr-)?(?P<lang>sv|en)-(?P<topic>[a-z0-9_]+)-(\d{2})$")
+SET_PREFIX = {"questions.jsonl": None, "questions_holdout.jsonl": "ho-", "questions_fresh.jsonl": "fr-"}
 # An evidence phrase may occur this many times in its document at most ("distinctive").
 MAX_EVIDENCE_HITS = 3
 
@@ -104,8 +108,9 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
 
 QS = load_questions()
 HO = load_questions(HOLDOUT)
+FR = load_questions(FRESH)
 # file name -> its questions; tests that hold for every set are parametrised over this.
-SETS = {QUESTIONS.name: QS, HOLDOUT.name: HO}
+SETS = {QUESTIONS.name: QS, HOLDOUT.name: HO, FRESH.name: FR}
 ALL = [(name, q) for name, qs in SETS.items() for q in qs]
 
 
@@ -184,7 +189,7 @@ def _is_str_list(value) -> bool:
 
 
 def test_file_exists_and_not_empty():
-    assert QUESTIONS.is_file() and HOLDOUT.is_file()
+    assert QUESTIONS.is_file() and HOLDOUT.is_file() and FRESH.is_file()
     assert len(QS) >= 70, f"only {len(QS)} questions"
 
 
@@ -193,8 +198,8 @@ def test_schema(source, q):
     assert set(q) == KEYS, f"keys differ: {sorted(set(q) ^ KEYS)}"
     assert isinstance(q["id"], str)
     m = ID_RE.match(q["id"])
-    assert m, f"bad id {q['id']!r} (want lang-topic-NN, ho-lang-topic-NN in the held-out set)"
-    assert bool(m.group("ho")) == (source == HOLDOUT.name), "held-out ids (and only they) start with ho-"
+    assert m, f"bad id {q['id']!r} (want lang-topic-NN; ho-… in the held-out set, fr-… in the fresh one)"
+    assert m.group("set") == SET_PREFIX[source], f"ids of {source} start with {SET_PREFIX[source]!r}"
     assert q["lang"] in LANGS
     assert q["topic"] in TOPICS
     assert q["user"] in USERS
@@ -275,8 +280,18 @@ def test_mostly_about_the_plan(source):
     assert 0.55 <= share <= 0.8, f"plan share {share:.0%} (aim: about two thirds)"
 
 
-@pytest.mark.parametrize("source", SETS)
+def test_fresh_counts():
+    """The fresh set: 40 questions, 26 English and 14 Swedish (its point is English questions
+    in a partner's own words), 2 unanswerable per language, 36 answerable."""
+    assert len(FR) == 40, len(FR)
+    assert Counter(q["lang"] for q in FR) == {"sv": 14, "en": 26}
+    unanswerable = [q for q in FR if not q["answerable"]]
+    assert Counter(q["lang"] for q in unanswerable) == {"sv": 2, "en": 2}
+
+
+@pytest.mark.parametrize("source", [QUESTIONS.name, HOLDOUT.name])
 def test_every_user_group_and_topic_present(source):
+    """(Not the fresh set: its 40 questions were written for plain English, not for every topic.)"""
     qs = SETS[source]
     assert {q["user"] for q in qs} == USERS
     assert {q["topic"] for q in qs} == TOPICS

@@ -15,6 +15,7 @@ from kb.config import Settings
 from kb.retrieval import Retriever, expand_english, named_documents, tokens
 
 HOLDOUT_FILE = QUESTIONS_FILE.with_name("questions_holdout.jsonl")
+FRESH_FILE = QUESTIONS_FILE.with_name("questions_fresh.jsonl")
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.slow
 # 0.889, en 0.905 / 0.796); the limits leave room for a rebuilt index's HNSW graph differing.
 THRESHOLDS = {"sv": {"hit@5": 0.97, "mrr": 0.87}, "en": {"hit@5": 0.95, "mrr": 0.82}}
 HOLDOUT_THRESHOLDS = {"sv": {"hit@5": 0.95, "mrr": 0.83}, "en": {"hit@5": 0.80, "mrr": 0.72}}
+# The fresh set (session 15; plain English, written without the glossary): sv 1.00 / 1.00, en 0.92 /
+# 0.81 with the glossary's everyday-English entries (0.83 / 0.75 before them, as first measured).
+FRESH_THRESHOLDS = {"sv": {"hit@5": 0.95, "mrr": 0.90}, "en": {"hit@5": 0.87, "mrr": 0.77}}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,17 @@ def test_held_out_questions_find_their_passage(retriever: Retriever, lang: str) 
     metrics = rank_metrics(ranks)
     for metric, limit in HOLDOUT_THRESHOLDS[lang].items():
         assert metrics[metric] >= limit, (metric, metrics)
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_fresh_questions_find_their_passage(retriever: Retriever, lang: str) -> None:
+    """A partner's own English ("community organisations", "come into force") reaching Swedish passages."""
+    questions = [q for q in load_questions(FRESH_FILE) if q.answerable and q.lang == lang]
+    ranks = [first_relevant_rank(q, [p.text for p in retriever.retrieve(q.question, k=10)]) for q in questions]
+    metrics = rank_metrics(ranks)
+    misses = [q.id for q, r in zip(questions, ranks) if r is None or r > 5]
+    for metric, limit in FRESH_THRESHOLDS[lang].items():
+        assert metrics[metric] >= limit, (metric, metrics, misses)
 
 
 def test_plan_outranks_sous_for_plan_questions(retriever: Retriever) -> None:
