@@ -257,14 +257,12 @@ def _named(title: str, text: str, words: set[str], passage: bool = False) -> boo
 _PLACE = r"[A-ZÅÄÖ][\w-]+(?:[ -][A-ZÅÄÖ][\w-]+)?"
 _PLANLIKE = r"(?:regional[a-z]* )?(?:handlingsplan|plan|strategi|utvecklingsstrategi|program|action plan|strategy)\w*"
 _OWN_PLAN = [
-    re.compile(rf"\b(?P<kind>[Rr]egion) (?P<name>{_PLACE}?)(?::s|s)\s+{_PLANLIKE}"),
+    re.compile(rf"\b(?P<kind>[Rr]egion) (?P<name>{_PLACE}?)(?::s|'s?|s)\s+{_PLANLIKE}"),
     re.compile(rf"\b(?P<name>{_PLACE}?) (?P<kind>läns?|kommuns?|regions?)\s+{_PLANLIKE}"),
-    re.compile(rf"\b(?P<kind>[Rr]egion) (?P<name>{_PLACE})'s?\s+{_PLANLIKE}"),
     re.compile(rf"\b(?P<name>{_PLACE}) (?P<kind>County|Region|Municipality|municipality|county)(?:'s?)?\s+{_PLANLIKE}"),
     re.compile(rf"\b(?P<name>(?:[A-ZÅÄÖ][\w-]+ )?[A-ZÅÄÖ][\w-]*?)s?(?P<kind>regionens?)\s+{_PLANLIKE}"),
-    re.compile(rf"\b{_PLANLIKE} (?:of|for|in) (?:the )?(?P<kind>[Rr]egion) (?P<name>{_PLACE})"),
+    re.compile(rf"\b{_PLANLIKE} (?:(?:of|for|in) (?:the )?|(?:för|i) )(?P<kind>[Rr]egion) (?P<name>{_PLACE})"),
     re.compile(rf"\b{_PLANLIKE} (?:of|for|in) (?P<name>{_PLACE}) (?P<kind>County|Municipality|county|municipality)"),
-    re.compile(rf"\b{_PLANLIKE} (?:för|i) (?P<kind>[Rr]egion) (?P<name>{_PLACE})"),
     re.compile(rf"\b{_PLANLIKE} (?:för|i) (?P<name>{_PLACE}) (?P<kind>län|kommun)\b"),
 ]
 _HOME = ("orebro",)  # the plan's own region: "Region Örebro läns handlingsplan" is this corpus
